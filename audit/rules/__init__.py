@@ -1,0 +1,149 @@
+"""The workbench's own rules: one module per rule, discovered by walking this package.
+
+A rule is a subclass of :class:`Rule` whose docstring is its user documentation
+(ruff headings: *What it does*, *Why is this bad?*, *Example*, *Use instead*),
+and which carries ``VALID`` and ``INVALID`` code examples that
+``tests/rules/test_examples.py`` turns into test cases.
+
+Rules read one Python file at a time through a :class:`RuleContext`: the parsed
+``ast`` tree, the source lines, the routes whose handlers live in the file (with
+their flags already computed by the inventory), and the project facts the rules
+share (the config, the project's own package names and modules, the auth guards
+found). They never import or execute the audited code.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import ClassVar, Iterable, Iterator
+
+from ..model import Category, Finding, Route, Severity
+
+__all__ = ["Example", "ProjectFacts", "Rule", "RuleContext", "all_rules"]
+
+
+@dataclass(frozen=True)
+class Example:
+    """A rule example: ``code`` is one Python module.
+
+    For INVALID examples, ``lines`` lists the 1-based lines the rule must flag
+    (empty means: at least one finding anywhere). ``routes`` lets an example
+    stand for a module whose route inventory says something the snippet alone
+    cannot (rare; most examples carry their own decorators and the harness
+    builds the inventory from the snippet itself). ``files`` adds further
+    modules to the example project (path -> source) for cross-module rules.
+    """
+
+    code: str
+    lines: tuple[int, ...] = ()
+    files: tuple[tuple[str, str], ...] = ()
+    path: str = "app/routes.py"
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    """What the whole project tells a rule about one file's surroundings (picklable)."""
+
+    packages: frozenset[str] = frozenset()  # the project's own top-level package/module names
+    modules: frozenset[str] = frozenset()  # every dotted module name that exists in the project
+    module_names: dict[str, frozenset[str]] = field(default_factory=dict)  # module -> top-level names it defines
+    src_name: str = ""  # the name of SRC's folder (a package name when SRC has __init__.py)
+    public_patterns: tuple[str, ...] = ()
+    sensitive_patterns: tuple[str, ...] = ()
+    auth_guards: frozenset[str] = frozenset()  # qualified names recognised as auth guards
+    security_headers_set: bool = False  # some module of the project sets CSP/HSTS/nosniff (Talisman, after_request, ...)
+
+
+@dataclass
+class RuleContext:
+    """One file as a rule sees it."""
+
+    file: str  # path relative to SRC, forward slashes
+    module: str  # dotted module name ("legacy_app.routes.posts")
+    source: str
+    tree: ast.Module
+    routes: list[Route] = field(default_factory=list)  # routes whose handler is defined in this file
+    project: ProjectFacts = field(default_factory=ProjectFacts)
+
+    @property
+    def lines(self) -> list[str]:
+        return self.source.splitlines()
+
+    def snippet(self, line: int) -> str:
+        lines = self.lines
+        return lines[line - 1].strip() if 0 < line <= len(lines) else ""
+
+    def route_at(self, line: int) -> Route | None:
+        """The route whose handler contains ``line`` (first by method order), if any."""
+        for route in self.routes:
+            if route.contains(self.file, line):
+                return route
+        return None
+
+    def routes_of(self, handler_line: int) -> list[Route]:
+        """Every route served by the handler defined at ``handler_line``."""
+        return [r for r in self.routes if r.line == handler_line]
+
+
+class Rule:
+    """Base class of every rule. Subclasses set the class attributes and implement ``check``."""
+
+    id: ClassVar[str]  # stable code in a meaningful range, e.g. "WB101"; never changes once published
+    name: ClassVar[str]  # kebab-case name of the pattern flagged, e.g. "hardcoded-secret-fallback"
+    category: ClassVar[Category]
+    severity: ClassVar[Severity]
+    confidence: ClassVar[Severity] = Severity.HIGH
+    cwe: ClassVar[int | None] = None
+    fixed_by: ClassVar[str | None] = None  # the codemod module name that fixes it, or None
+    VALID: ClassVar[tuple[Example | str, ...]] = ()
+    INVALID: ClassVar[tuple[Example | str, ...]] = ()
+
+    def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        raise NotImplementedError  # every concrete rule overrides it; the base is abstract
+
+    def finding(self, ctx: RuleContext, line: int, message: str, *, end_line: int | None = None) -> Finding:
+        """A finding of this rule at ``line`` of ``ctx.file``, attributed to the enclosing route."""
+        route = ctx.route_at(line)
+        return Finding(
+            rule_id=self.id,
+            category=self.category,
+            severity=self.severity,
+            confidence=self.confidence,
+            file=ctx.file,
+            line=line,
+            end_line=end_line,
+            message=message,
+            route=route.key if route else "",
+            snippet=ctx.snippet(line),
+            cwe=self.cwe,
+            fixed_by=self.fixed_by,
+        )
+
+    @classmethod
+    def doc(cls) -> str:
+        return (cls.__doc__ or "").strip()
+
+
+def _iter_rule_modules() -> Iterator[str]:
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_"):
+            yield f"{__name__}.{info.name}"
+
+
+@lru_cache(maxsize=1)
+def all_rules() -> tuple[type[Rule], ...]:
+    """Every concrete rule class in this package, sorted by id (discovered, not listed)."""
+    found: dict[str, type[Rule]] = {}
+    for modname in _iter_rule_modules():
+        module = importlib.import_module(modname)
+        for obj in vars(module).values():
+            if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule and obj.__module__ == modname:
+                if getattr(obj, "id", None):
+                    if obj.id in found:
+                        raise RuntimeError(f"duplicate rule id {obj.id}: {found[obj.id].__module__} and {modname}")
+                    found[obj.id] = obj
+    return tuple(found[k] for k in sorted(found))
