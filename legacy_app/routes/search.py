@@ -1,0 +1,43 @@
+from flask import Blueprint, jsonify, request
+from pydantic import ValidationError
+from sqlalchemy import select, text
+
+from ..auth import token_required
+from ..db import db_session
+from ..models import Group, Post
+from ..schemas import SearchQuery
+
+search_bp = Blueprint("search", __name__, url_prefix="/api/search")
+
+
+@search_bp.route("/users", methods=["GET"])
+def search_users():
+    q = request.args.get("q", "")
+    rows = db_session.execute(text(f"SELECT id, username, display_name, city FROM users WHERE username LIKE '%{q}%' OR display_name LIKE '%{q}%' LIMIT 20")).mappings().all()
+    return jsonify([dict(row) for row in rows])
+
+
+@search_bp.route("/posts", methods=["GET"])
+@token_required
+def search_posts():
+    try:
+        query = SearchQuery.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        return jsonify(error="invalid query", details=exc.errors(include_url=False, include_context=False)), 400
+    stmt = (
+        select(Post)
+        .where(Post.visibility == "public", Post.content.ilike(f"%{query.q}%"))
+        .order_by(Post.id.desc())
+        .limit(query.limit)
+    )
+    return jsonify([p.to_dict() for p in db_session.execute(stmt).scalars()])
+
+
+@search_bp.route("/suggestions", methods=["GET"])
+@token_required
+def suggestions():
+    q = request.args.get("q", "")
+    groups = db_session.execute(select(Group).where(Group.name.ilike(f"{q}%")).limit(5)).scalars().all()
+    if not groups:
+        return jsonify([{"type": "group", "id": 1, "name": "Buenos Aires Milongueros"}, {"type": "group", "id": 2, "name": "Berlin Tango Nights"}, {"type": "tag", "id": 0, "name": "#milonga"}])
+    return jsonify([{"type": "group", "id": grp.id, "name": grp.name} for grp in groups])
