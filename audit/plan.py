@@ -32,7 +32,7 @@ import pandas as pd
 
 from .model import Category, Finding, Route, Severity
 
-__all__ = ["Batch", "Plan", "PlanError", "load_plan", "make_plan", "risk_by_module", "risk_by_route"]
+__all__ = ["Batch", "BatchOutcome", "Mitigation", "Plan", "PlanError", "apply_plan", "load_plan", "make_plan", "read_map", "risk_by_module", "risk_by_route"]
 
 FOUNDATION = "foundation"
 
@@ -170,6 +170,12 @@ class Plan:
                    "removes_by_category", "codemods", "needs_a_human", "depends_on"]
         return pd.DataFrame(rows, columns=columns)
 
+    def routes_frame(self) -> pd.DataFrame:
+        """One row per (batch, route): which batch secures which route."""
+        rows = [{"batch": b.id, "route": r, "module": next((m for m in b.modules if m), "")}
+                for b in self.batches for r in b.routes]
+        return pd.DataFrame(rows, columns=["batch", "route", "module"])
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "src": self.src,
@@ -225,7 +231,7 @@ def make_plan(map_result_or_dir: Any, batch_size: int = 4, min_severity: str = "
     except ValueError:
         raise PlanError(f"min_severity must be one of low, medium, high, not {min_severity!r}") from None
 
-    routes, findings, src = _read(map_result_or_dir)
+    routes, findings, src = read_map(map_result_or_dir)
     findings = [f for f in findings if not f.suppressed and f.severity.rank >= threshold.rank]
 
     route_modules = sorted({r.file for r in routes})
@@ -287,7 +293,7 @@ def _module_risk(routes: list[Route], findings: list[Finding]) -> dict[str, floa
 
 def risk_by_route(map_result_or_dir: Any, min_severity: str = "low") -> pd.DataFrame:
     """One row per route, riskiest first: its flags, its findings per category and its risk."""
-    routes, findings, _ = _read(map_result_or_dir)
+    routes, findings, _ = read_map(map_result_or_dir)
     threshold = Severity(str(min_severity).lower())
     findings = [f for f in findings if not f.suppressed and f.severity.rank >= threshold.rank]
     by_key: dict[str, list[Route]] = {}
@@ -320,7 +326,7 @@ def risk_by_route(map_result_or_dir: Any, min_severity: str = "low") -> pd.DataF
 
 def risk_by_module(map_result_or_dir: Any, min_severity: str = "low") -> pd.DataFrame:
     """One row per file with findings or routes, riskiest first."""
-    routes, findings, _ = _read(map_result_or_dir)
+    routes, findings, _ = read_map(map_result_or_dir)
     threshold = Severity(str(min_severity).lower())
     findings = [f for f in findings if not f.suppressed and f.severity.rank >= threshold.rank]
     files = sorted({r.file for r in routes} | {f.file for f in findings})
@@ -340,7 +346,7 @@ def risk_by_module(map_result_or_dir: Any, min_severity: str = "low") -> pd.Data
     return frame.sort_values(["risk", "module"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def _read(source: Any) -> tuple[list[Route], list[Finding], str]:
+def read_map(source: Any) -> tuple[list[Route], list[Finding], str]:
     """Routes, findings and SRC of a map result or a map output folder."""
     if isinstance(source, (str, Path)):
         path = Path(source)
@@ -356,3 +362,121 @@ def _read(source: Any) -> tuple[list[Route], list[Finding], str]:
         raise PlanError(f"cannot plan from {type(source).__name__}: expected a map result "
                         "(route_list, finding_list) or a map output folder") from None
     return routes, findings, str(getattr(source, "src", "") or "")
+
+
+# --- Applying a plan ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What applying one batch did: the files it rewrote and their diff."""
+
+    batch: int
+    name: str
+    files: tuple[str, ...]
+    files_changed: tuple[str, ...]
+    diff: str
+    seconds: float
+
+
+@dataclass
+class Mitigation:
+    """The result of :func:`apply_plan`: one outcome per batch applied, and the final
+    migration report (``MIGRATION.json`` of the target)."""
+
+    target: str
+    outcomes: list[BatchOutcome]
+    report: dict[str, Any]
+    by_batch: bool
+
+    @property
+    def diff(self) -> str:
+        return "".join(o.diff for o in self.outcomes)
+
+    def left_for_human(self) -> pd.DataFrame:
+        """What the migration report says it left for a person, per file, with the reason."""
+        from .report.tables import migration_notes
+
+        return migration_notes(self.report)
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{
+            "batch": o.batch, "name": o.name, "files": len(o.files), "files_changed": len(o.files_changed),
+            "changed": ", ".join(o.files_changed), "seconds": round(o.seconds, 2),
+        } for o in self.outcomes], columns=["batch", "name", "files", "files_changed", "changed", "seconds"])
+
+    def to_json(self, path: str | Path) -> Path:
+        """Record what was applied (without the diffs, which the target's MIGRATION.json explains)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "target": self.target,
+            "by_batch": self.by_batch,
+            "batches": [{"batch": o.batch, "name": o.name, "files": list(o.files),
+                         "files_changed": list(o.files_changed), "seconds": round(o.seconds, 3)}
+                        for o in self.outcomes],
+            "migration_report": str(Path(self.target) / "MIGRATION.json"),
+        }
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        return path
+
+
+def _selected(plan: Plan, batches: Any) -> list[Batch]:
+    if batches in (None, "all"):
+        return list(plan.batches)
+    ids = [batches] if isinstance(batches, int) else list(batches)
+    chosen = {plan.batch(int(i)).id for i in ids}
+    # A route batch needs what it depends on (the foundation): add it rather than fail later.
+    for i in list(chosen):
+        chosen.update(plan.batch(i).depends_on)
+    return [b for b in plan.batches if b.id in chosen]
+
+
+def apply_plan(plan: Plan, src: str | Path, target: str | Path, *, batches: Any = "all", by_batch: bool = True,
+               only: Iterable[str] | None = None, skip: Iterable[str] | None = None, jobs: int | None = None,
+               config: str | Path | None = None, progress: bool | None = None,
+               migrate: Any = None) -> Mitigation:
+    """Run the codemods over ``src`` into ``target``, batch by batch in plan order (or all at once).
+
+    ``batches`` is ``"all"``, a batch id or a list of ids (the batches they depend on are
+    added). Batch by batch, each step migrates the files of every batch so far, so that the
+    target after step *k* is exactly "batches 0..k applied", ready to be verified on its
+    own; the step's diff shows only what that batch added. When every batch is selected,
+    the last step migrates the whole tree, so the end result equals a one-shot migration.
+    ``migrate`` replaces ``audit.migrate`` (for tests).
+    """
+    import time
+
+    from .report.views import split_diff  # the diff splitter lives with the views that show it
+
+    if migrate is None:
+        from .api import migrate
+    chosen = _selected(plan, batches)
+    by_batch = by_batch and bool(chosen)
+    # Codemod lists may arrive as "a,b" from a command line parameter.
+    only = [o.strip() for o in only.split(",") if o.strip()] if isinstance(only, str) else only
+    skip = [s.strip() for s in skip.split(",") if s.strip()] if isinstance(skip, str) else skip
+    everything = len(chosen) == len(plan.batches)
+    steps = chosen if by_batch else chosen[-1:]
+    outcomes: list[BatchOutcome] = []
+    done: list[str] = []
+    result = None
+    for n, batch in enumerate(chosen if by_batch else [None]):
+        files_now = [f for b in (chosen[: n + 1] if by_batch else chosen) for f in b.files]
+        last = n == len(steps) - 1
+        files_arg = None if (last and everything) else sorted(set(files_now))
+        started = time.perf_counter()
+        result = migrate(src, target, only=only, skip=skip, files=files_arg, jobs=jobs, config=config,
+                         progress=progress)
+        new_pieces = [p for p in split_diff(result.diff) if p.file not in done]
+        changed = tuple(sorted(p.file for p in new_pieces))
+        outcomes.append(BatchOutcome(
+            batch=batch.id if batch else -1,
+            name=batch.name if batch else "all batches",
+            files=tuple(batch.files) if batch else tuple(sorted(set(files_now))),
+            files_changed=changed,
+            diff="".join(p.text for p in new_pieces),
+            seconds=time.perf_counter() - started,
+        ))
+        done.extend(changed)
+    return Mitigation(target=str(target), outcomes=outcomes, report=dict(getattr(result, "report", {}) or {}),
+                      by_batch=by_batch)

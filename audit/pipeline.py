@@ -1,0 +1,196 @@
+"""``workbench run``: the Map -> Breakdown -> Mitigate -> Deploy notebooks executed with
+papermill, then exported for their two audiences.
+
+- Engineers get the executed notebooks, with code, in ``OUT/notebooks/``.
+- Stakeholders get one HTML report per stage without code (``OUT/01_map.html`` ...) and
+  ``OUT/index.html``, a one-page before/after summary; every page opens from disk offline.
+
+The notebooks exchange results through files in OUT (see :mod:`audit.report.layout`),
+never through kernel state. A failing cell stops the run: the message names the
+notebook, the cell and the error, and the reports of what did run are still written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from .report.layout import STAGES, RunLayout
+
+__all__ = ["NOTEBOOKS", "PipelineError", "kernel_for_this_interpreter", "run_pipeline"]
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+class PipelineError(RuntimeError):
+    """The pipeline could not start (bad parameter, missing notebook, no kernel)."""
+
+
+def _runs_this_interpreter(argv: list[str]) -> bool:
+    if not argv:
+        return False
+    exe = argv[0]
+    major, minor = sys.version_info[:2]
+    if exe in ("python", f"python{major}", f"python{major}.{minor}"):
+        return True  # jupyter_client launches these names with sys.executable
+    # Compare without resolving symlinks: a venv's python links to the base interpreter,
+    # but only the path inside the venv gives the venv's packages.
+    return Path(os.path.abspath(exe)).parent == Path(os.path.abspath(sys.executable)).parent
+
+
+def kernel_for_this_interpreter(candidates: tuple[str, ...] = ("workbench", "python3")) -> str:
+    """The name of a kernelspec that runs ``sys.executable`` (the interpreter running the
+    workbench, hence the same packages); when none of ``candidates`` does, one is written
+    into a private folder added to ``JUPYTER_PATH`` for this process."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    manager = KernelSpecManager()
+    for name in candidates:
+        try:
+            spec = manager.get_kernel_spec(name)
+        except NoSuchKernel:
+            continue
+        if _runs_this_interpreter(list(spec.argv)):
+            return name
+    name = "workbench-" + hashlib.sha256(sys.executable.encode()).hexdigest()[:10]
+    base = Path(tempfile.gettempdir()) / f"workbench-kernels-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    spec_dir = base / "kernels" / name
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    (spec_dir / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": f"Workbench ({sys.executable})",
+        "language": "python",
+    }), encoding="utf-8")
+    paths = os.environ.get("JUPYTER_PATH", "")
+    if str(base) not in paths.split(os.pathsep):
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(base), paths) if p)
+    return name
+
+
+def _literal(value: Any) -> Any:
+    """CLI parameters arrive as strings: ``2`` -> 2, ``true`` -> True, ``[0, 1]`` -> [0, 1]."""
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value
+    return parsed if isinstance(parsed, (int, float, bool, list, type(None))) else value
+
+
+def _declared(notebook: Path) -> dict[str, Any]:
+    import papermill as pm
+
+    return pm.inspect_notebook(str(notebook))
+
+
+def _stage_error(stem: str, exc: BaseException) -> str:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        source = (exc.source or "").strip().splitlines()
+        first = source[0] if source else ""
+        return (f"{stem}.ipynb: cell {exc.cell_index} (In [{exc.exec_count}]) `{first}` failed: "
+                f"{exc.ename}: {exc.evalue}")
+    return f"{stem}.ipynb: {type(exc).__name__}: {exc}"
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_pipeline(legacy: str | Path, target: str | Path, reports: str | Path,
+                 parameters: dict[str, Any] | None = None, progress: bool | None = None, *,
+                 notebooks: str | Path | None = None, kernel_name: str | None = None,
+                 log: Callable[[str], None] = _say) -> dict[str, Any]:
+    """Execute the four notebooks on ``legacy`` (migrating into ``target``), write the executed
+    notebooks and HTML reports into ``reports``, and return the run's summary
+    (also written to ``reports/summary.json``; ``"ok"`` says whether every stage passed).
+
+    ``parameters`` go to every notebook that declares them (CLI strings are read as
+    YAML scalars); a parameter no notebook declares is an error. ``notebooks`` is the
+    folder holding the notebooks (default: the repository's ``notebooks/``).
+    """
+    import papermill as pm
+
+    from .report.build import build_index
+    from .report.export import export_html
+
+    layout = RunLayout(Path(reports).resolve())
+    source_dir = Path(notebooks) if notebooks else NOTEBOOKS
+    legacy_path, target_path = Path(legacy).resolve(), Path(target).resolve()
+    stages: list[dict[str, Any]] = []
+    summary: dict[str, Any] = {"ok": False, "legacy": str(legacy_path), "target": str(target_path),
+                               "reports": str(layout.out), "stages": stages}
+    try:
+        if not legacy_path.is_dir():
+            raise PipelineError(f"{legacy}: no such directory")
+        if layout.out == legacy_path or legacy_path in layout.out.parents or target_path == legacy_path:
+            raise PipelineError("the reports and the target must be outside the legacy tree")
+        inputs = [(stem, title, source_dir / f"{stem}.ipynb") for stem, title in STAGES]
+        missing = [str(p) for _, _, p in inputs if not p.is_file()]
+        if missing:
+            raise PipelineError(f"notebook(s) not found: {', '.join(missing)}")
+        declared = {stem: _declared(path) for stem, _, path in inputs}
+        extra = {k: _literal(v) for k, v in (parameters or {}).items()}
+        unknown = sorted(set(extra) - {name for d in declared.values() for name in d})
+        if unknown:
+            known = sorted({name for d in declared.values() for name in d})
+            raise PipelineError(f"unknown parameter(s) {', '.join(unknown)}; the notebooks take: {', '.join(known)}")
+        kernel = kernel_name or kernel_for_this_interpreter()
+    except PipelineError as exc:
+        summary["error"] = str(exc)
+        log(f"workbench run: {exc}")
+        return summary
+
+    base = {"root": os.getcwd(), "legacy": str(legacy_path), "target": str(target_path), "out": str(layout.out)}
+    layout.notebooks_dir.mkdir(parents=True, exist_ok=True)
+    show_progress = sys.stderr.isatty() if progress is None else bool(progress)
+    started = time.perf_counter()
+    failed = None
+    for stem, title, path in inputs:
+        params = {k: v for k, v in {**base, **extra}.items() if k in declared[stem]}
+        stage = {"stage": stem, "title": title, "ok": False, "seconds": None,
+                 "notebook": str(layout.stage_notebook(stem).relative_to(layout.out)),
+                 "html": str(layout.stage_html(stem).relative_to(layout.out)), "error": None}
+        stages.append(stage)
+        if failed:
+            stage["error"] = "not run: an earlier stage failed"
+            continue
+        t0 = time.perf_counter()
+        try:
+            pm.execute_notebook(str(path), str(layout.stage_notebook(stem)), parameters=params,
+                                kernel_name=kernel, progress_bar=show_progress, cwd=str(source_dir),
+                                log_output=False, start_timeout=120)
+            stage["ok"] = True
+        except Exception as exc:  # noqa: BLE001 - any failure stops the run with its message
+            stage["error"] = failed = _stage_error(stem, exc)
+        stage["seconds"] = round(time.perf_counter() - t0, 2)
+        log(f"  {stem:<14} {stage['seconds']:6.1f} s  {'ok' if stage['ok'] else 'FAILED'}")
+        if failed:
+            log(f"workbench run: {failed}")
+
+    t0 = time.perf_counter()
+    for stage in stages:
+        executed = layout.out / stage["notebook"]
+        if executed.is_file():  # a failed stage's partial notebook is exported too
+            export_html(executed, layout.out / stage["html"], code=False, title=f"{stage['stage']}: {stage['title']}")
+    summary["ok"] = failed is None
+    summary["error"] = failed
+    summary["pipeline_seconds"] = round(time.perf_counter() - started, 2)
+    summary.update(build_index(layout, stages=stages, ok=summary["ok"], error=failed,
+                               legacy=legacy_path, target=target_path))
+    summary["export_seconds"] = round(time.perf_counter() - t0, 2)
+    layout.summary_json.write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+    log(f"  {'reports':<14} {summary['export_seconds']:6.1f} s")
+    log(f"  {'total':<14} {summary['pipeline_seconds'] + summary['export_seconds']:6.1f} s  "
+        f"{'ok' if summary['ok'] else 'FAILED'}  -> {layout.index_html}")
+    return summary
