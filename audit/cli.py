@@ -86,9 +86,12 @@ def _split(value: str | None) -> list[str] | None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # argparse exits 2 with its own message on bad arguments
+    from .config import ConfigError
+    from .mapping import MapInputError
+
     try:
         return _dispatch(args)
-    except UsageError as exc:
+    except (UsageError, ConfigError, MapInputError) as exc:
         print(f"workbench {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -1,0 +1,49 @@
+"""The one place that decides where work runs: :func:`make_executor` returns a
+``concurrent.futures.Executor``. ``jobs=1`` runs everything in this process (no pickling,
+easy to debug); more jobs use a process pool. A distributed executor (dask, ray...) can be
+plugged in here without touching the stages that submit work.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from typing import Any, Callable
+
+__all__ = ["InProcessExecutor", "default_jobs", "make_executor"]
+
+
+class InProcessExecutor(Executor):
+    """Runs each submitted call at once in the calling process."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller through the future, as a pool would
+            future.set_exception(exc)
+        return future
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def make_executor(jobs: int | None) -> Executor:
+    """An executor for ``jobs`` parallel workers (None: all cores)."""
+    jobs = default_jobs() if jobs is None else max(1, jobs)
+    if jobs == 1:
+        return InProcessExecutor()
+    # forkserver: safe while the map's tool threads run (plain fork with threads can deadlock),
+    # and cheap because the server preloads the analysis modules once.
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["audit.mapping"])
+    else:
+        ctx = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)

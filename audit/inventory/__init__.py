@@ -1,0 +1,60 @@
+"""Route inventory: per-file facts (gathered in workers) resolved centrally into routes.
+
+``gather_file_facts`` (:mod:`.facts`) runs once per file on its ``ast`` tree;
+:func:`build_inventory` indexes all facts in a :class:`~.project.Project`, runs the
+framework gatherers (:mod:`.flask`, :mod:`.fastapi`), judges the route flags
+(:mod:`.flags`) and derives the :class:`~audit.rules.ProjectFacts` the rules share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from ..config import Config
+from ..model import Route
+from ..rules import ProjectFacts
+from .facts import FileFacts, gather_file_facts
+from .fastapi import gather_fastapi
+from .flags import assess, has_default_limits
+from .flask import gather_flask
+from .project import Project
+
+__all__ = ["FileFacts", "Inventory", "Project", "build_inventory", "gather_file_facts"]
+
+
+@dataclass
+class Inventory:
+    routes: list[Route]
+    project_facts: ProjectFacts
+    project: Project
+
+
+def build_inventory(facts: Iterable[FileFacts], config: Config, src_name: str = "") -> Inventory:
+    """Resolve every module's facts into the project's routes and the facts rules share."""
+    project = Project(facts)
+    default_limited = has_default_limits(project)
+    endpoints = gather_flask(project, default_limited) + gather_fastapi(project, default_limited)
+    routes = assess(project, endpoints, config)
+    # Judge every function that looks like a guard, so rules see the whole list of auth guards.
+    for qual, (f, fn) in project.functions.items():
+        if fn.rejects or fn.reads_credential or fn.verifies:
+            project.verdict(qual)
+    modules = frozenset(project.files)
+    module_names = {}
+    for m, f in project.files.items():
+        names = set(f.defined)
+        prefix = m + "."
+        names.update(other[len(prefix):].split(".", 1)[0] for other in modules if other.startswith(prefix))
+        module_names[m] = frozenset(names)
+    project_facts = ProjectFacts(
+        packages=frozenset(m.split(".", 1)[0] for m in modules),
+        modules=modules,
+        module_names=module_names,
+        src_name=src_name,
+        public_patterns=config.public,
+        sensitive_patterns=config.sensitive,
+        auth_guards=frozenset(q for q, v in project._verdicts.items() if v.auth),
+        security_headers_set=any(f.sets_security_headers for f in project.files.values()),
+    )
+    return Inventory(routes, project_facts, project)

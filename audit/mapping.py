@@ -1,0 +1,637 @@
+"""The map: routes and findings of a codebase, read only.
+
+Stages (:func:`run_map`): discover the files -> per-file facts (parallel, ``ast``) ->
+route inventory (central, cross-module) -> per-file rules (parallel) while bandit and
+semgrep run as subprocesses -> merge duplicates -> suppression comments -> attribute
+findings to routes -> outputs. Per-file results are cached by content hash, so a
+re-map after a one-file change re-analyses that file only.
+
+:func:`load_map` reads an output folder back; :func:`gate` implements ``--fail-on`` /
+``--baseline``.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib
+import json
+import os
+import pkgutil
+import re
+import sys
+import time
+import warnings
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from . import __version__
+from .cache import Cache, NullCache, code_hash, default_cache_dir
+from .config import Config, ConfigError, load_config
+from .discover import Discovery, discover, looks_like_python2, module_names, read_source
+from .executor import default_jobs, make_executor
+from .inventory import build_inventory, gather_file_facts
+from .inventory.facts import FileFacts
+from .model import FINDING_COLUMNS, ROUTE_COLUMNS, Category, FileSkip, Finding, Route, Severity, make_fingerprint
+from .rules import ProjectFacts, Rule, RuleContext
+
+__all__ = ["MapInputError", "MapResult", "gate", "load_map", "run_map"]
+
+FORMATS = {"all": ("csv", "sarif", "json"), "csv": ("csv",), "sarif": ("sarif",), "json": ("json",)}
+_SUPPRESS = re.compile(r"#\s*workbench:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
+_PKG = Path(__file__).parent
+
+
+class MapInputError(ValueError):
+    """SRC cannot be mapped (missing, not a folder, unreadable): the CLI exits 2."""
+
+
+# ------------------------------------------------------------------ result
+
+@dataclass
+class MapResult:
+    """What ``audit.map`` returns: the inventory and the findings, as objects and DataFrames."""
+
+    src: Path
+    route_list: list[Route]
+    finding_list: list[Finding]
+    summary: dict[str, Any]
+    skipped: list[FileSkip] = field(default_factory=list)
+    out: Path | None = None
+
+    @property
+    def routes(self):
+        import pandas as pd
+
+        return pd.DataFrame([r.to_row() for r in self.route_list], columns=ROUTE_COLUMNS)
+
+    @property
+    def findings(self):
+        import pandas as pd
+
+        return pd.DataFrame([f.to_row() for f in self.finding_list], columns=FINDING_COLUMNS)
+
+    @property
+    def active_findings(self) -> list[Finding]:
+        """The findings that are not suppressed."""
+        return [f for f in self.finding_list if not f.suppressed]
+
+    def to_csv(self, directory: str | Path) -> tuple[Path, Path]:
+        from .outputs.findings_csv import write_findings_csv
+        from .outputs.routes_csv import write_routes_csv
+
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        return write_routes_csv(self.route_list, d / "routes.csv"), write_findings_csv(self.finding_list, d / "findings.csv")
+
+    def to_sarif(self, path: str | Path | None = None) -> dict:
+        from .outputs.sarif import build_sarif
+
+        tools = {name: info for name, info in self.summary.get("tools", {}).items()}
+        log = build_sarif(self.finding_list, tools, _rule_docs())
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
+        return log
+
+    def write(self, directory: str | Path, formats: str = "all") -> Path:
+        """Write the chosen outputs (routes.csv, findings.csv, findings.sarif, summary.json)."""
+        from .outputs.summary import write_summary
+
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        chosen = FORMATS.get(formats, FORMATS["all"])
+        if "csv" in chosen:
+            self.to_csv(d)
+        if "sarif" in chosen:
+            self.to_sarif(d / "findings.sarif")
+        if "json" in chosen:
+            write_summary(self.summary, d / "summary.json")
+        self.out = d
+        return d
+
+    def describe(self) -> str:
+        s = self.summary
+        lines = [
+            f"Mapped {s.get('src', self.src)}: {s.get('files', 0)} files, {s.get('lines', 0)} lines, "
+            f"{len(self.route_list)} routes, {len(self.active_findings)} findings"
+            f" ({s.get('suppressed', 0)} suppressed) in {s.get('wall_time_s', 0):.1f}s",
+        ]
+        by_cat = s.get("by_category", {})
+        if by_cat:
+            lines.append("  " + ", ".join(f"{k}: {v}" for k, v in sorted(by_cat.items(), key=lambda kv: -kv[1])))
+        unanalysed = [k for k in self.skipped if k.reason not in ("empty", "encoding", "ignored", "symlink")]
+        if unanalysed:
+            reasons = Counter(k.reason for k in unanalysed)
+            lines.append("  not analysed: " + ", ".join(f"{n} {r}" for r, n in sorted(reasons.items())))
+        for name, info in s.get("tools", {}).items():
+            if info.get("status") != "ok":
+                lines.append(f"  {name}: {info.get('status')} {info.get('detail', '')}".rstrip())
+        if s.get("rule_errors"):
+            lines.append(f"  {len(s['rule_errors'])} rule error(s): see summary.json")
+        if self.out:
+            lines.append(f"  outputs in {self.out}")
+        return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ workers (module level: picklable)
+
+_RULES: list[Rule] | None = None
+_RULE_LOAD_ERRORS: list[dict[str, str]] = []
+
+
+def _load_rules() -> tuple[list[type[Rule]], list[dict[str, str]]]:
+    """Every rule class; a rule module that fails to import is reported, not fatal."""
+    from . import rules as rules_pkg
+
+    try:
+        return list(rules_pkg.all_rules()), []
+    except Exception:  # one broken module: import them one by one to keep the others
+        found, errors = {}, []
+        for info in pkgutil.iter_modules(rules_pkg.__path__):
+            if info.name.startswith("_"):
+                continue
+            name = f"{rules_pkg.__name__}.{info.name}"
+            try:
+                module = importlib.import_module(name)
+            except Exception as exc:
+                errors.append({"rule": name, "file": "", "error": f"import failed: {exc!r}"})
+                continue
+            for obj in vars(module).values():
+                if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule and obj.__module__ == name \
+                        and getattr(obj, "id", None):
+                    found.setdefault(obj.id, obj)
+        return [found[k] for k in sorted(found)], errors
+
+
+def _rule_docs() -> dict[str, dict[str, str]]:
+    try:
+        classes, _ = _load_rules()
+    except Exception:
+        return {}
+    docs = {}
+    for cls in classes:
+        first = (cls.doc().splitlines() or [""])[0]
+        docs[cls.id] = {"name": getattr(cls, "name", ""), "description": first}
+    return docs
+
+
+def _parse(text: str, rel: str) -> tuple[ast.Module | None, FileSkip | None]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes is the project's business
+            return ast.parse(text, filename=rel), None
+    except SyntaxError as exc:
+        if looks_like_python2(text):
+            return None, FileSkip(rel, "python2", f"Python 2 syntax (line {exc.lineno}): not analysed")
+        return None, FileSkip(rel, "syntax-error", f"line {exc.lineno}: {exc.msg}")
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return None, FileSkip(rel, "syntax-error", f"cannot parse: {type(exc).__name__}: {exc}")
+
+
+def facts_chunk(items: list[tuple[str, str, str]]) -> list[tuple[str, FileFacts | None, list[FileSkip], int]]:
+    """Worker: read, decode, parse and gather the facts of some files."""
+    out = []
+    for rel, path, module in items:
+        skips: list[FileSkip] = []
+        st = read_source(Path(path), rel)
+        if st.skip:
+            skips.append(st.skip)
+        if st.text is None:
+            out.append((rel, None, skips, 0))
+            continue
+        lines = st.text.count("\n") + (0 if st.text.endswith("\n") or not st.text else 1)
+        tree, skip = _parse(st.text, rel)
+        if tree is None:
+            skips.append(skip)
+            out.append((rel, None, skips, lines))
+            continue
+        try:
+            facts = gather_file_facts(tree, rel, module, st.text)
+        except RecursionError:
+            skips.append(FileSkip(rel, "too-deep", "nesting too deep for the analysis; routes not gathered"))
+            facts = FileFacts(rel=rel, module=module, is_package=rel.endswith("__init__.py"), lines=lines)
+        out.append((rel, facts, skips, lines))
+    return out
+
+
+def rules_chunk(items: list[tuple[str, str, str, list[Route]]], project: ProjectFacts,
+                disabled: frozenset[str]) -> list[tuple[str, list[Finding], list[dict[str, str]]]]:
+    """Worker: run every enabled rule on some files."""
+    global _RULES, _RULE_LOAD_ERRORS
+    if _RULES is None:
+        classes, _RULE_LOAD_ERRORS = _load_rules()
+        _RULES = [cls() for cls in classes]
+    active = [r for r in _RULES if not ({r.id, getattr(r, "name", ""), r.category.value} & disabled)]
+    out = []
+    for rel, path, module, routes in items:
+        findings: list[Finding] = []
+        errors: list[dict[str, str]] = []
+        st = read_source(Path(path), rel)
+        if st.text is None:
+            out.append((rel, findings, errors))
+            continue
+        tree, _ = _parse(st.text, rel)
+        if tree is None:
+            out.append((rel, findings, errors))
+            continue
+        ctx = RuleContext(file=rel, module=module, source=st.text, tree=tree, routes=routes, project=project)
+        for rule in active:
+            try:
+                findings.extend(rule.check(ctx) or ())
+            except Exception as exc:  # a broken rule is reported in summary.json, never fatal
+                errors.append({"rule": rule.id, "file": rel, "error": f"{type(exc).__name__}: {exc}"})
+        out.append((rel, findings, errors))
+    return out
+
+
+# ------------------------------------------------------------------ the map
+
+def run_map(
+    src: str | Path,
+    *,
+    out: str | Path | None = None,
+    config: str | Path | Config | None = None,
+    jobs: int | None = None,
+    bandit: bool = True,
+    semgrep: bool = True,
+    cache: bool = True,
+    progress: bool | None = None,
+    formats: str = "all",
+    cache_dir: str | Path | None = None,
+) -> MapResult:
+    """Map ``src`` (read only): see the module docstring for the stages."""
+    started = time.perf_counter()
+    src = Path(src)
+    if not src.exists():
+        raise MapInputError(f"{src}: no such directory")
+    if not src.is_dir():
+        raise MapInputError(f"{src}: not a directory")
+    if not os.access(src, os.R_OK | os.X_OK):
+        raise MapInputError(f"{src}: not readable")
+    cfg = config if isinstance(config, Config) else load_config(config)
+    jobs = default_jobs() if jobs is None else max(1, int(jobs))
+    out_path = Path(out) if out is not None else None
+    timings: dict[str, float] = {}
+
+    t = time.perf_counter()
+    found = discover(src, cfg, exclude_dirs=tuple(p for p in [out_path] if p is not None and p.exists()))
+    timings["discover_s"] = time.perf_counter() - t
+    src_name = src.resolve().name if (src / "__init__.py").exists() else ""
+    modules = module_names([f.rel for f in found.python], src_name)
+
+    # The external tools run in threads (each a subprocess) while our own analysis runs.
+    tool_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="workbench-tool")
+    tool_futures: dict[str, Future] = {}
+    tool_info: dict[str, dict[str, Any]] = {}
+    py_files = [f.rel for f in found.python]
+    all_files = py_files + [f.rel for f in found.scripts]
+    for name, wanted, files in (("bandit", bandit, py_files), ("semgrep", semgrep, all_files)):
+        if not wanted:
+            tool_info[name] = {"status": "skipped", "detail": f"--no-{name}"}
+            continue
+        tool_futures[name] = tool_pool.submit(_run_tool, name, src, files, jobs)
+
+    store = Cache(Path(cache_dir) if cache_dir else default_cache_dir(src, out_path)) if cache else NullCache()
+    show = sys.stderr.isatty() if progress is None else progress
+    executor = make_executor(jobs)
+    try:
+        # -------- stage 1: facts
+        t = time.perf_counter()
+        facts_version = code_hash([_PKG / "discover.py", *(_PKG / "inventory").glob("*.py")], __version__)
+        hashes = {f.rel: _file_hash(f.path) for f in found.python}
+        keys = {rel: f"facts:{facts_version}:{h}:{modules[rel]}:{rel}" for rel, h in hashes.items()}
+        cached = store.get_many(list(keys.values()))
+        results: dict[str, tuple] = {}
+        todo = []
+        for f in found.python:
+            hit = cached.get(keys[f.rel])
+            if hit is not None:
+                results[f.rel] = hit
+            else:
+                todo.append((f.rel, str(f.path), modules[f.rel]))
+        for batch in _run_chunks(executor, facts_chunk, todo, jobs, show, "facts"):
+            for rel, facts, skips, lines in batch:
+                results[rel] = (rel, facts, skips, lines)
+        store.put_many({keys[item[0]]: results[item[0]] for item in todo})
+        timings["facts_s"] = time.perf_counter() - t
+
+        skipped = list(found.skipped)
+        file_facts: list[FileFacts] = []
+        total_lines = 0
+        for f in found.python:
+            rel, facts, skips, lines = results[f.rel]
+            skipped.extend(skips)
+            total_lines += lines
+            if facts is not None:
+                file_facts.append(facts)
+
+        # -------- stage 2: inventory
+        t = time.perf_counter()
+        inventory = build_inventory(file_facts, cfg, src_name)
+        routes = inventory.routes
+        timings["inventory_s"] = time.perf_counter() - t
+
+        # -------- stage 3: rules
+        t = time.perf_counter()
+        routes_by_file: dict[str, list[Route]] = {}
+        for r in routes:
+            routes_by_file.setdefault(r.file, []).append(r)
+        rules_version = code_hash([*(_PKG / "rules").glob("*.py"), _PKG / "model.py"], __version__ + repr(sorted(cfg.disable)))
+        pf = inventory.project_facts
+        base_ctx = _hash_json([sorted(pf.packages), sorted(pf.modules), sorted(pf.auth_guards), pf.security_headers_set,
+                               pf.public_patterns, pf.sensitive_patterns, pf.src_name])
+        rule_keys = {}
+        by_rel_facts = {ff.rel: ff for ff in file_facts}
+        for ff in file_facts:
+            imported = sorted({m for m in pf.modules if any(t == m or t.startswith(m + ".") for t in ff.imports.values())})
+            ctx_hash = _hash_json([base_ctx, [r.to_row() for r in routes_by_file.get(ff.rel, [])],
+                                   [[m, sorted(pf.module_names.get(m, ()))] for m in imported]])
+            rule_keys[ff.rel] = f"rules:{rules_version}:{hashes[ff.rel]}:{ctx_hash}"
+        cached = store.get_many(list(rule_keys.values()))
+        own: list[Finding] = []
+        rule_errors: list[dict[str, str]] = []
+        todo = []
+        fresh: dict[str, Any] = {}
+        for ff in file_facts:
+            hit = cached.get(rule_keys[ff.rel])
+            if hit is not None:
+                own.extend(hit[0])
+                rule_errors.extend(hit[1])
+            else:
+                path = str(src / ff.rel)
+                todo.append((ff.rel, path, ff.module, routes_by_file.get(ff.rel, [])))
+        for batch in _run_chunks(executor, rules_chunk, todo, jobs, show, "rules", pf, cfg.disable):
+            for rel, findings, errors in batch:
+                own.extend(findings)
+                rule_errors.extend(errors)
+                fresh[rule_keys[rel]] = (findings, errors)
+        store.put_many(fresh)
+        _, load_errors = _load_rules()
+        rule_errors = load_errors + rule_errors
+        timings["rules_s"] = time.perf_counter() - t
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+        store.close()
+
+    # -------- tools
+    t = time.perf_counter()
+    tool_findings: list[Finding] = []
+    for name, future in tool_futures.items():
+        status, findings = future.result()
+        tool_info[name] = status
+        tool_findings.extend(findings)
+    tool_pool.shutdown(wait=True)
+    timings["tools_wait_s"] = time.perf_counter() - t
+
+    # -------- merge, suppress, attribute
+    analysed = {ff.rel for ff in file_facts} | {f.rel for f in found.scripts}
+    lines_of = _LineReader(src)
+    findings = _merge([f for f in own + tool_findings if f.file in analysed or not f.file], lines_of)
+    _suppress(findings, lines_of)
+    _attribute(findings, routes)
+    _assign_fingerprints(findings)
+
+    wall = time.perf_counter() - started
+    active = [f for f in findings if not f.suppressed]
+    summary = {
+        "src": str(src),
+        "tool_version": __version__,
+        "files": len(file_facts) + len(found.scripts),
+        "python_files": len(file_facts),
+        "script_files": len(found.scripts),
+        "lines": total_lines,
+        "routes": len(routes),
+        "findings": len(active),
+        "suppressed": len(findings) - len(active),
+        "by_category": dict(sorted(Counter(f.category.value for f in active).items())),
+        "by_severity": {s.value: sum(1 for f in active if f.severity == s) for s in Severity},
+        "by_source": dict(sorted(Counter(src_ for f in active for src_ in f.source).items())),
+        "skipped": [{"file": k.file, "reason": k.reason, "detail": k.detail,
+                     "analysed": k.reason in ("empty", "encoding")} for k in skipped],
+        "skipped_by_reason": dict(sorted(Counter(k.reason for k in skipped).items())),
+        "tools": tool_info,
+        "rule_errors": rule_errors,
+        "jobs": jobs,
+        "cache": {"enabled": bool(cache), "hits": store.hits, "misses": store.misses,
+                  "path": str(store.path) if store.path else None},
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "wall_time_s": round(wall, 3),
+    }
+    result = MapResult(src=src, route_list=routes, finding_list=findings, summary=summary, skipped=skipped)
+    if out_path is not None:
+        result.write(out_path, formats)
+    return result
+
+
+def _file_hash(path: Path) -> str:
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()[:32]
+    except OSError:
+        return "unreadable"
+
+
+def _hash_json(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+def _run_chunks(executor, func: Callable, items: list, jobs: int, show: bool, label: str, *extra: Any) -> Iterable[list]:
+    """Submit ``items`` in chunks (few enough to keep IPC low, enough to balance the cores)."""
+    if not items:
+        return
+    n_chunks = 1 if jobs == 1 else min(len(items), jobs * 4)
+    chunks = [items[i::n_chunks] for i in range(n_chunks)]  # interleaved: big and small files spread out
+    futures = [executor.submit(func, chunk, *extra) for chunk in chunks]
+    bar = None
+    if show:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(items), desc=label, unit="file", file=sys.stderr, leave=False)
+    try:
+        from concurrent.futures import as_completed
+
+        for future in as_completed(futures):
+            batch = future.result()
+            if bar is not None:
+                bar.update(len(batch))
+            yield batch
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _run_tool(name: str, src: Path, files: list[str], jobs: int) -> tuple[dict[str, Any], list[Finding]]:
+    """Run one external tool through its adapter; any failure becomes a status, never an exception."""
+    started = time.perf_counter()
+    try:
+        adapter = importlib.import_module(f"audit.adapters.{name}")
+    except Exception as exc:
+        return {"status": "error", "detail": f"adapter not importable: {exc}"}, []
+    try:
+        if not adapter.available():
+            return {"status": "missing", "detail": f"{name} is not installed"}, []
+        version = adapter.version()
+        if not files:
+            return {"status": "ok", "version": version, "detail": "no files", "findings": 0, "time_s": 0.0}, []
+        raw = adapter.run(src, files=files, jobs=jobs)
+        findings = adapter.parse(raw, src)
+        return {"status": "ok", "version": version, "findings": len(findings),
+                "time_s": round(time.perf_counter() - started, 3)}, findings
+    except Exception as exc:  # ToolError or anything else: reported in summary.json
+        return {"status": "error", "detail": f"{type(exc).__name__}: {exc}",
+                "time_s": round(time.perf_counter() - started, 3)}, []
+
+
+class _LineReader:
+    """Source lines of the files findings point at, read once each."""
+
+    def __init__(self, src: Path):
+        self.src = src
+        self._cache: dict[str, list[str]] = {}
+
+    def line(self, rel: str, line: int) -> str:
+        if rel not in self._cache:
+            path = self.src / rel
+            text = None
+            if rel.endswith((".py", ".pyw")):
+                text = read_source(path, rel).text
+            if text is None:
+                try:
+                    text = path.read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    text = ""
+            self._cache[rel] = text.splitlines()
+        lines = self._cache[rel]
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+def _merge(findings: list[Finding], lines: _LineReader) -> list[Finding]:
+    """One finding per (file, line, category): sources and tool ids united, highest severity kept,
+    the workbench's own rule as the primary when it is among them."""
+    groups: dict[tuple, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.file, f.line, f.category), []).append(f)
+    merged = []
+    for (file, line, category), group in groups.items():
+        group.sort(key=lambda f: (f.source[:1] != ("workbench",), -f.severity.rank, f.rule_id))
+        primary = group[0]
+        sources = tuple(dict.fromkeys(s for f in group for s in f.source))
+        tool_ids = tuple(dict.fromkeys(t for f in group for t in f.tool_ids))
+        severity = max((f.severity for f in group), key=lambda s: s.rank)
+        confidence = max((f.confidence for f in group), key=lambda s: s.rank)
+        snippet = lines.line(file, line).strip() or primary.snippet
+        merged.append(primary.with_(source=sources, tool_ids=tool_ids, severity=severity, confidence=confidence,
+                                    snippet=snippet, cwe=primary.cwe or next((f.cwe for f in group if f.cwe), None),
+                                    fixed_by=primary.fixed_by or next((f.fixed_by for f in group if f.fixed_by), None)))
+    merged.sort(key=lambda f: (f.file, f.line, f.category.value, f.rule_id))
+    return merged
+
+
+def _suppress(findings: list[Finding], lines: _LineReader) -> None:
+    """``# workbench: ignore`` (everything on the line) or ``# workbench: ignore[WB101, debug-logging]``."""
+    names = {cls.id: getattr(cls, "name", "") for cls in _load_rules()[0]}
+    for f in findings:
+        m = _SUPPRESS.search(lines.line(f.file, f.line))
+        if not m:
+            continue
+        if m.group(1) is None:
+            f.suppressed = True
+            continue
+        wanted = {w.strip().lower() for w in m.group(1).split(",") if w.strip()}
+        ids = {t.lower() for t in f.tool_ids} | {f.rule_id.lower(), f.category.value, names.get(f.rule_id, "").lower()}
+        if wanted & ids:
+            f.suppressed = True
+
+
+def _attribute(findings: list[Finding], routes: list[Route]) -> None:
+    """Name the route of findings inside a handler, and list the categories of each handler."""
+    by_file: dict[str, list[Route]] = {}
+    for r in routes:
+        by_file.setdefault(r.file, []).append(r)
+    cats: dict[int, set[str]] = {}
+    for f in findings:
+        inside = [r for r in by_file.get(f.file, []) if r.contains(f.file, f.line)]
+        if inside and not f.route:
+            f.route = inside[0].key
+        if not f.suppressed:
+            for r in inside:
+                cats.setdefault(id(r), set()).add(f.category.value)
+    for r in routes:
+        r.categories = tuple(sorted(cats.get(id(r), ())))
+
+
+def _assign_fingerprints(findings: list[Finding]) -> None:
+    """Fingerprints from category, file and line text (stable across unrelated edits); a repeat
+    of the same text in one file gets an occurrence number so each stays unique."""
+    seen: Counter = Counter()
+    for f in findings:
+        base = make_fingerprint(f.category, f.file, f.snippet, f.line)
+        seen[base] += 1
+        n = seen[base]
+        f.fingerprint = base if n == 1 else hashlib.sha256(f"{base}:{n}".encode()).hexdigest()[:32]
+
+
+# ------------------------------------------------------------------ reading back, gating
+
+def load_map(directory: str | Path) -> MapResult:
+    """Read a map output folder (routes.csv, findings.csv, summary.json) back into a MapResult."""
+    import csv
+
+    d = Path(directory)
+    if not (d / "routes.csv").exists() and not (d / "findings.csv").exists():
+        raise MapInputError(f"{d}: not a map output folder (no routes.csv / findings.csv)")
+    summary = json.loads((d / "summary.json").read_text(encoding="utf-8")) if (d / "summary.json").exists() else {}
+    routes: list[Route] = []
+    if (d / "routes.csv").exists():
+        with open(d / "routes.csv", newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                routes.append(Route(
+                    method=row["method"], path=row["path"], file=row["file"], line=int(row["line"]),
+                    handler=row["handler"], framework=row["framework"],
+                    auth=row["auth"] == "true", validated=row["validated"] == "true",
+                    rate_limited=row["rate_limited"] == "true", public=row["public"] == "true",
+                    categories=tuple(c for c in row.get("categories", "").split(";") if c),
+                    module=row.get("module", ""), data_access=row.get("data_access", "none") or "none",
+                    sensitive=row.get("sensitive") == "true",
+                    end_line=int(row["end_line"]) if row.get("end_line") else None,
+                    reads=tuple(x for x in row.get("reads", "").split(";") if x),
+                    guards=tuple(x for x in row.get("guards", "").split(";") if x),
+                ))
+    findings: list[Finding] = []
+    if (d / "findings.csv").exists():
+        with open(d / "findings.csv", newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                findings.append(Finding(
+                    rule_id=row["rule_id"], category=Category(row["category"]), severity=Severity(row["severity"]),
+                    confidence=Severity(row["confidence"]), file=row["file"], line=int(row["line"]),
+                    end_line=int(row["end_line"]) if row.get("end_line") else None, route=row.get("route", ""),
+                    message=row.get("message", ""), source=tuple(s for s in row.get("source", "").split(";") if s),
+                    fingerprint=row.get("fingerprint", ""), cwe=int(row["cwe"]) if row.get("cwe") else None,
+                    snippet=row.get("snippet", ""), suppressed=row.get("suppressed") == "true",
+                    tool_ids=tuple(s for s in row.get("tool_ids", "").split(";") if s),
+                    fixed_by=row.get("fixed_by") or None,
+                ))
+    skipped = [FileSkip(s["file"], s["reason"], s.get("detail", "")) for s in summary.get("skipped", [])]
+    return MapResult(src=Path(summary.get("src", d)), route_list=routes, finding_list=findings,
+                     summary=summary, skipped=skipped, out=d)
+
+
+def gate(result: MapResult, fail_on: str, baseline: str | Path | None = None) -> int:
+    """How many unsuppressed findings at or above ``fail_on`` are not in the ``baseline`` SARIF
+    (matched by partialFingerprints)."""
+    threshold = Severity(fail_on).rank
+    known: set[str] = set()
+    if baseline is not None:
+        try:
+            log = json.loads(Path(baseline).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise MapInputError(f"{baseline}: cannot read the baseline SARIF: {exc}") from None
+        for run in log.get("runs", []) if isinstance(log, dict) else []:
+            for res in run.get("results", []) or []:
+                known.update((res.get("partialFingerprints") or {}).values())
+    return sum(1 for f in result.finding_list
+               if not f.suppressed and f.severity.rank >= threshold and f.fingerprint not in known)
