@@ -17,6 +17,7 @@ import importlib
 import inspect
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -120,19 +121,43 @@ def _flask_routes(app: Any, app_dir: Path) -> Iterator[LiveRoute]:
 
 
 def _fastapi_routes(app: Any, app_dir: Path) -> Iterator[LiveRoute]:
-    for route in app.routes:
-        methods = getattr(route, "methods", None)
-        endpoint = getattr(route, "endpoint", None)
+    for path, methods, endpoint in _fastapi_endpoints(app):
         if not methods or endpoint is None:
             continue  # mounts, websockets
-        params = {}
-        dependant = getattr(route, "dependant", None)
-        for param in getattr(dependant, "path_params", []) or []:
-            params[param.name] = getattr(param.field_info.annotation, "__name__", "str")
+        params = _fastapi_path_params(path, endpoint)
         for method in sorted(set(methods) - {"HEAD", "OPTIONS"}):
             located = _locate(endpoint, method, app_dir)
             if located:
-                yield LiveRoute(method, route.path, *located, framework="fastapi", params=params)
+                yield LiveRoute(method, path, *located, framework="fastapi", params=params)
+
+
+def _fastapi_endpoints(app: Any) -> Iterator[tuple[str, set[str], Any]]:
+    """(path, methods, endpoint) of every route, included routers flattened.
+
+    Recent FastAPI keeps included routers as lazy nodes and offers
+    ``fastapi.routing.iter_route_contexts`` to walk them; older versions copy
+    every route into ``app.routes``.
+    """
+    from fastapi import routing
+
+    walk = getattr(routing, "iter_route_contexts", None)
+    items = walk(app.routes) if walk else app.routes
+    for item in items:
+        path = getattr(item, "path", None)
+        if path is not None:
+            yield path, set(getattr(item, "methods", None) or ()), getattr(item, "endpoint", None)
+
+
+def _fastapi_path_params(path: str, endpoint: Any) -> dict[str, str]:
+    try:
+        hints = inspect.signature(endpoint).parameters
+    except (TypeError, ValueError):
+        hints = {}
+    params = {}
+    for name in re.findall(r"{([^}:]+)(?::[^}]*)?}", path):
+        annotation = hints[name].annotation if name in hints else str
+        params[name] = getattr(annotation, "__name__", "str") if annotation is not inspect.Parameter.empty else "str"
+    return params
 
 
 def _locate(view: Any, method: str, app_dir: Path) -> tuple[str, int, str] | None:

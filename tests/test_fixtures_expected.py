@@ -26,7 +26,7 @@ FLAGS = ("auth", "validated", "rate_limited", "public")
 @pytest.fixture
 def app_env(tmp_path):
     return {"DATABASE_URL": f"sqlite:///{tmp_path}/app.db", "UPLOAD_DIR": str(tmp_path / "uploads"),
-            "JWT_SECRET": "fixture-test-secret"}
+            "JWT_SECRET": "fixture-test-secret-0123456789abcdef"}
 
 
 @pytest.mark.parametrize("name", ALL_FIXTURES)
@@ -94,6 +94,20 @@ def test_journeys_pass_on_the_fixture(name, app_env, tmp_path):
     with imported_app(FIXTURES / name, data["factory"], env=app_env) as app:
         with _client(app) as client:
             journeys.run_all(client, journeys.NativeAuth())
+
+
+def test_bearer_jwt_strategy_is_what_the_fastapi_fixture_accepts(app_env):
+    """The fastapi fixture already speaks the contract's token scheme, so the strategy used
+    for migrated apps must pass its journeys too (and proves the strategy's tokens are right)."""
+    from fixtures.journeys import BearerJWT
+    from fixtures.journeys import fastapi_app as journeys
+
+    Path(app_env["UPLOAD_DIR"]).mkdir()
+    with imported_app(FIXTURES / "fastapi_app", expected("fastapi_app")["factory"], env=app_env) as app:
+        with _client(app) as client:
+            journeys.run_all(client, BearerJWT(app_env["JWT_SECRET"]))
+            forged = BearerJWT("another-secret-0123456789abcdef0123").headers(client, {"id": 1})
+            assert client.get("/api/account/me", headers=forged).status_code == 401
 
 
 def _client(app):
