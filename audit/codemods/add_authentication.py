@@ -1,0 +1,212 @@
+"""AddAuthenticationCommand: authentication on every non-public route."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+import libcst.matchers as m
+
+from ..model import Category
+from . import MigrationCommand
+from ._route_handlers import AUTH_DECORATOR, class_decorator_names, dotted, has_auth_decorator, route_of_decorator
+
+# A branch that opens when a development switch is on.
+_DEV_SWITCH = re.compile(
+    r"(?i)(\bdebug\b|skip_?auth|disable_?auth|auth_?disabled|no_?auth|bypass|\btesting\b|development|"
+    r"\bdev\b|allow_?anonymous|insecure)")
+_TOKEN_NAME = re.compile(r"(?i)(token|auth|header|credential|bearer|jwt)")
+
+
+def verifies_token(func: cst.FunctionDef) -> bool:
+    """Whether a decorator function verifies a token (it calls ``jwt.decode``/``decode_token``...)."""
+    return bool(m.findall(func, m.Call(func=m.Attribute(attr=m.Name("decode")) | m.Name(
+        m.MatchIfTrue(lambda n: bool(re.search(r"(?i)(decode|verify)_?(token|jwt)|verify_jwt", n))))))) and \
+        bool(m.findall(func.body, m.FunctionDef()))
+
+
+def _wrapped_name(func: cst.FunctionDef) -> str | None:
+    """The parameter of a decorator function: the view it wraps."""
+    params = func.params.params
+    return params[0].name.value if params else None
+
+
+def _calls(node: cst.CSTNode, name: str) -> bool:
+    return bool(m.findall(node, m.Call(func=m.Name(name))))
+
+
+_ABORT_401 = cst.parse_statement("abort(401)")
+
+
+class _HardenAuthHelper(cst.CSTTransformer):
+    """Removes the bypass branches of one decorator: development switches that let the request
+    through, a missing or invalid token that lets the request through, decoding without
+    signature verification or with ``alg: none``."""
+
+    def __init__(self, wrapped: str) -> None:
+        super().__init__()
+        self.wrapped = wrapped
+        self.changed = False
+
+    def leave_If(self, original_node: cst.If, updated_node: cst.If):
+        test = cst.Module(body=[]).code_for_node(updated_node.test)
+        lets_through = _calls(updated_node.body, self.wrapped) or bool(
+            m.findall(updated_node.body, m.Assign(targets=[m.AssignTarget(target=m.Attribute(value=m.Name("g")))])))
+        if not lets_through:
+            return updated_node
+        self.changed = True
+        if _DEV_SWITCH.search(test):
+            if updated_node.orelse is None:
+                return cst.RemovalSentinel.REMOVE
+            orelse = updated_node.orelse
+            return cst.FlattenSentinel(orelse.body.body) if isinstance(orelse, cst.Else) else orelse.with_changes(
+                leading_lines=updated_node.leading_lines)
+        if _TOKEN_NAME.search(test):  # if not token: return view(...)  ->  abort(401)
+            return updated_node.with_changes(body=cst.IndentedBlock(body=[_ABORT_401]))
+        self.changed = False
+        return updated_node
+
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler, updated_node: cst.ExceptHandler):
+        body = updated_node.body.body
+        if len(body) == 1 and body[0].deep_equals(_ABORT_401):
+            return updated_node
+        passes = all(m.matches(s, m.SimpleStatementLine(body=[m.Pass()])) for s in body)
+        if passes or _calls(updated_node.body, self.wrapped) or not m.findall(updated_node.body, m.Return() | m.Raise()):
+            self.changed = True
+            return updated_node.with_changes(body=cst.IndentedBlock(body=[_ABORT_401]))
+        return updated_node
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        if not m.matches(updated_node.func, m.Attribute(attr=m.Name("decode"))):
+            return updated_node
+        new = verified_decode(updated_node)
+        if not new.deep_equals(updated_node):
+            self.changed = True
+        return new
+
+
+def verified_decode(call: cst.Call) -> cst.Call:
+    """``jwt.decode(...)`` with the signature verified: no ``options``/``verify`` turning it
+    off, ``algorithms=["HS256"]``, and the app's secret when no key was given."""
+    args = []
+    for arg in call.args:
+        name = arg.keyword.value if arg.keyword else None
+        if name in ("options", "verify"):
+            continue
+        if name == "algorithms":
+            arg = arg.with_changes(value=cst.parse_expression('["HS256"]'))
+        args.append(arg)
+    has_key = len([a for a in args if a.keyword is None]) >= 2 or any(a.keyword and a.keyword.value == "key" for a in args)
+    if not has_key and args:
+        args.insert(1, cst.Arg(cst.parse_expression('current_app.config["JWT_SECRET"]')))
+    if not any(a.keyword and a.keyword.value == "algorithms" for a in args):
+        args.append(cst.ensure_type(cst.parse_expression('f(algorithms=["HS256"])'), cst.Call).args[0])
+    args = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) if i == len(args) - 1 else
+            a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) for i, a in enumerate(args)]
+    return call.with_changes(args=args)
+
+
+def _verification_off(call: cst.Call) -> bool:
+    for arg in call.args:
+        name = arg.keyword.value if arg.keyword else None
+        if name == "verify" and m.matches(arg.value, m.Name("False")):
+            return True
+        if name == "options" and m.findall(arg.value, m.DictElement(
+                key=m.SimpleString(m.MatchIfTrue(lambda v: "verify_signature" in v)), value=m.Name("False"))):
+            return True
+    return False
+
+
+class AddAuthenticationCommand(MigrationCommand):
+    """Add authentication to every route that is not public and has none.
+
+    The decorator is the codebase's own auth helper when it verifies a token (its bypass
+    branches removed: development switches, a missing or invalid token let through,
+    decoding without signature verification); otherwise the security module's
+    ``require_auth`` (Bearer JWT, HS256, ``JWT_SECRET``). It goes just below the route
+    decorators, so that it wraps the view the framework calls."""
+
+    DESCRIPTION = "Authenticate every non-public route, reusing the project's own token-verifying helper."
+    NAME = "add-authentication"
+    ORDER = 20
+    FIXES = (Category.MISSING_AUTH, Category.AUTH_BYPASS)
+
+    def __init__(self, context, migration=None) -> None:
+        super().__init__(context, migration)
+        self._local_helpers: set[str] = set()
+        self._class_decorators: list[set[str]] = []
+
+    def visit_Module(self, node: cst.Module) -> None:
+        helper = self.migration.auth_helper
+        for stmt in node.body:
+            if isinstance(stmt, cst.FunctionDef) and verifies_token(stmt):
+                if helper is None or helper.name == stmt.name.value:
+                    self._local_helpers.add(stmt.name.value)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._class_decorators.append(class_decorator_names(node))
+
+    def leave_ClassDef(self, original_node, updated_node):
+        self._class_decorators.pop()
+        return updated_node
+
+    def _decorator_name(self) -> str:
+        helper = self.migration.auth_helper
+        if helper is not None:
+            if helper.file != self.migration.file:
+                self.import_from(*self.migration.import_target(helper.module), helper.name)
+            return helper.name
+        if self._local_helpers:
+            return sorted(self._local_helpers)[0]
+        self.import_security("require_auth")
+        return "require_auth"
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        name = updated_node.name.value
+        if name in self._local_helpers or (self.migration.auth_helper and name == self.migration.auth_helper.name
+                                           and self.migration.auth_helper.file == self.migration.file):
+            return self._harden(updated_node)
+        routes = self.routes_of(original_node)
+        if not routes or all(r.public for r in routes) or any(r.auth for r in routes):
+            return updated_node
+        known = frozenset(self._local_helpers) | (
+            {self.migration.auth_helper.name} if self.migration.auth_helper else set())
+        class_decorators = self._class_decorators[-1] if self._class_decorators else set()
+        if has_auth_decorator(updated_node, known) or any(
+                n in known or AUTH_DECORATOR.match(n) for n in class_decorators):
+            return updated_node
+        decorator = cst.Decorator(decorator=cst.Name(self._decorator_name()))
+        decorators = list(updated_node.decorators)
+        position = max((i + 1 for i, d in enumerate(decorators) if route_of_decorator(d)), default=0)
+        decorators.insert(position, decorator)
+        return updated_node.with_changes(decorators=decorators)
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        # Anywhere in the module: a token decoded without verifying its signature.
+        if dotted(updated_node.func) == "jwt.decode" and _verification_off(updated_node):
+            new = verified_decode(updated_node)
+            if m.findall(new, m.Name("current_app")):
+                self.add_needed_import("flask", "current_app")
+            self.note(f"line {self.line_of(original_node)}: jwt.decode now verifies the token's signature")
+            return new
+        return updated_node
+
+    def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
+        # A verified decode also raises ExpiredSignatureError/InvalidSignatureError: catch them all.
+        if not m.findall(updated_node.body, m.Call(func=m.Attribute(value=m.Name("jwt"), attr=m.Name("decode")))):
+            return updated_node
+        handlers = [h.with_changes(type=cst.parse_expression("jwt.PyJWTError"))
+                    if h.type is not None and dotted(h.type) == "jwt.DecodeError" else h for h in updated_node.handlers]
+        return updated_node.with_changes(handlers=handlers)
+
+    def _harden(self, func: cst.FunctionDef) -> cst.FunctionDef:
+        wrapped = _wrapped_name(func)
+        if not wrapped:
+            return func
+        harden = _HardenAuthHelper(wrapped)
+        new = func.visit(harden)
+        if harden.changed or not new.deep_equals(func):
+            if m.findall(new, m.Call(func=m.Name("abort"))):
+                self.add_needed_import("flask", "abort")
+            self.note(f"removed the bypass branches of the auth helper {func.name.value}()")
+        return new

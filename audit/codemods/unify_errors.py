@@ -1,0 +1,151 @@
+"""UnifyErrorsCommand: every error response goes through one envelope; no exception text."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+import libcst.matchers as m
+
+from ..model import Category
+from . import MigrationCommand
+from ._route_handlers import dotted, string_value
+
+_MESSAGE_KEYS = ("message", "error", "msg", "detail", "description", "reason")
+_LEAKY_CALLS = re.compile(r"(^|\.)(format_exc|format_exception|print_exc|exc_info)$")
+
+
+def _status(node: cst.CSTNode) -> int | None:
+    if isinstance(node, cst.Integer):
+        return int(node.value)
+    name = dotted(node)  # HTTPStatus.NOT_FOUND
+    if name.startswith(("HTTPStatus.", "http.HTTPStatus.")):
+        from http import HTTPStatus
+
+        member = name.rsplit(".", 1)[1]
+        return HTTPStatus[member].value if member in HTTPStatus.__members__ else None
+    return None
+
+
+class UnifyErrorsCommand(MigrationCommand):
+    """Rewrite error responses to ``error_response(status, message)``, the app's single JSON
+    envelope ``{"success": false, "error": {"code", "message"}}``:
+    ``return jsonify({"error": "Not found"}), 404``, ``return {"msg": ...}, 400``,
+    ``make_response(jsonify(...), 409)``; and in ``except`` blocks any response that carries
+    the exception (``str(e)``, ``repr(e)``, ``traceback.format_exc()``) becomes a 500 with a
+    generic message (the exception is logged by the error handler instead). ``abort(code,
+    str(e))`` keeps the status and loses the text."""
+
+    DESCRIPTION = "Route every error response through one JSON envelope; never send exception text."
+    NAME = "unify-errors"
+    ORDER = 90
+    FIXES = (Category.INCONSISTENT_ERROR,)
+
+    def __init__(self, context, migration=None) -> None:
+        super().__init__(context, migration)
+        self._exception_names: list[str] = []
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        name = node.name.name.value if node.name and isinstance(node.name.name, cst.Name) else ""
+        self._exception_names.append(name)
+
+    def leave_ExceptHandler(self, original_node, updated_node):
+        self._exception_names.pop()
+        return updated_node
+
+    # --- what a response body says ---------------------------------------------------------------
+
+    def _leaks(self, node: cst.CSTNode) -> bool:
+        names = {n for n in self._exception_names if n}
+        for found in m.findall(node, m.Name() | m.Call()):
+            if isinstance(found, cst.Name) and found.value in names:
+                return True
+            if isinstance(found, cst.Call) and _LEAKY_CALLS.search(dotted(found.func)):
+                return True
+        return False
+
+    def _message_and_code(self, body: cst.CSTNode) -> tuple[cst.BaseExpression | None, str | None, bool]:
+        """(message expression, code, recognised) of a response body."""
+        if isinstance(body, cst.Call) and dotted(body.func).rsplit(".", 1)[-1] in ("jsonify", "make_response"):
+            positional = [a.value for a in body.args if a.keyword is None]
+            if positional:
+                return self._message_and_code(positional[0])
+            fields = {a.keyword.value: a.value for a in body.args if a.keyword}
+            return self._from_fields(fields)
+        if isinstance(body, cst.Dict):
+            fields = {}
+            for element in body.elements:
+                if isinstance(element, cst.DictElement) and string_value(element.key):
+                    fields[string_value(element.key)] = element.value
+            return self._from_fields(fields)
+        if string_value(body) is not None or isinstance(body, cst.FormattedString):
+            return body, None, True
+        return None, None, False
+
+    def _from_fields(self, fields: dict[str, cst.BaseExpression]) -> tuple[cst.BaseExpression | None, str | None, bool]:
+        self._details = next((fields[k] for k in ("details", "errors", "fields") if k in fields), None)
+        code = string_value(fields.get("code")) if "code" in fields else None
+        error = fields.get("error")
+        if isinstance(error, cst.Dict):  # already {"error": {"code": ..., "message": ...}}
+            return self._from_fields({string_value(e.key): e.value for e in error.elements
+                                      if isinstance(e, cst.DictElement) and string_value(e.key)})
+        for key in _MESSAGE_KEYS:
+            if key in fields:
+                return fields[key], code if code and re.fullmatch(r"[a-z][a-z0-9_]*", code) else None, True
+        return None, code, True
+
+    def _envelope(self, status: int, body: cst.CSTNode) -> cst.Call | None:
+        self._details = None
+        message, code, recognised = self._message_and_code(body)
+        details = self._details
+        if details is not None and status == 400:
+            code = "validation_error"  # pydantic's exc.errors(): one entry per bad field
+        elif details is not None and self._leaks(details) and not m.matches(
+                details, m.Call(func=m.Attribute(attr=m.Name("errors")))):
+            details = None
+        if not recognised:
+            return None
+        if message is not None and (self._leaks(message) or status >= 500):
+            message = None
+        args = [cst.Arg(cst.Integer(str(status)))]
+        if message is not None:
+            args.append(cst.Arg(message))
+        keywords = [("code", cst.SimpleString(f'"{code}"') if code else None),
+                    ("details", details if status == 400 else None)]
+        for name, value in keywords:
+            if value is not None:
+                call = cst.ensure_type(cst.parse_expression(f"f({name}=x)"), cst.Call)
+                args.append(call.args[0].with_changes(value=value))
+        args = [a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) for a in args[:-1]] + [args[-1]]
+        self.import_security("error_response")
+        return cst.Call(func=cst.Name("error_response"), args=args)
+
+    # --- rewrites --------------------------------------------------------------------------------
+
+    def leave_Return(self, original_node: cst.Return, updated_node: cst.Return) -> cst.Return:
+        value = updated_node.value
+        if value is None:
+            return updated_node
+        if isinstance(value, cst.Call) and dotted(value.func) == "error_response":
+            return updated_node
+        status, body = None, value
+        if isinstance(value, cst.Tuple) and 2 <= len(value.elements) <= 3:
+            status, body = _status(value.elements[1].value), value.elements[0].value
+        elif isinstance(value, cst.Call) and dotted(value.func).rsplit(".", 1)[-1] == "make_response":
+            positional = [a.value for a in value.args if a.keyword is None]
+            if len(positional) >= 2:
+                status, body = _status(positional[1]), positional[0]
+        if status is None and self._exception_names and self._leaks(value):
+            status = 500  # an except block answering with the exception text (and a 200)
+        if status is None or status < 400:
+            return updated_node
+        envelope = self._envelope(status, body)
+        return updated_node.with_changes(value=envelope) if envelope is not None else updated_node
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        # abort(500, str(e)) / abort(400, description=f"bad: {e}") -> abort(500)
+        if dotted(updated_node.func) not in ("abort", "flask.abort") or len(updated_node.args) < 2:
+            return updated_node
+        if any(self._leaks(a.value) for a in updated_node.args[1:]):
+            return updated_node.with_changes(args=[updated_node.args[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)])
+        return updated_node
