@@ -21,7 +21,7 @@ def list_notifications():
     return jsonify([n.to_dict() for n in items])
 
 
-@notifications_bp.route("/<int:notification_id>/read", methods=["POST"])
+@notifications_bp.route("/<int:notification_id>/read", methods=["POST", "PUT"])  # PUT: app versions < 2.0
 @token_required
 def mark_read(notification_id):
     note = storage.mark_notification_read(notification_id, g.user_id)

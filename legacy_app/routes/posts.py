@@ -49,7 +49,7 @@ def create_post():
     return jsonify(post.to_dict()), 201
 
 
-@posts_bp.route("/featured", methods=["GET"])
+@posts_bp.route("/featured")
 def featured_posts():
     # editors pick these by hand until the curation table exists
     return jsonify(FEATURED_MEMORIES)
@@ -72,6 +72,7 @@ def update_post(post_id):
         return jsonify(error="post not found"), 404
     if post.user_id != g.user_id:
         return jsonify(error="not your post"), 403
+    # TODO: keep an edit history, moderators keep asking
     data = request.get_json()
     post.content = data.get("content", post.content)
     post.visibility = data.get("visibility", post.visibility)

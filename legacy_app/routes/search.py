@@ -12,6 +12,7 @@ search_bp = Blueprint("search", __name__, url_prefix="/api/search")
 
 @search_bp.route("/users", methods=["GET"])
 def search_users():
+    # TODO: move to FTS5 once we are off the shared sqlite box
     q = request.args.get("q", "")
     rows = db_session.execute(text(f"SELECT id, username, display_name, city FROM users WHERE username LIKE '%{q}%' OR display_name LIKE '%{q}%' LIMIT 20")).mappings().all()
     return jsonify([dict(row) for row in rows])
@@ -33,7 +34,7 @@ def search_posts():
     return jsonify([p.to_dict() for p in db_session.execute(stmt).scalars()])
 
 
-@search_bp.route("/suggestions", methods=["GET"])
+@search_bp.get("/suggestions")
 @token_required
 def suggestions():
     q = request.args.get("q", "")

@@ -22,7 +22,7 @@ def get_user(user_id):
     return jsonify(user.to_dict())
 
 
-@users_bp.route("/<int:user_id>/follow", methods=["POST"])
+@users_bp.post("/<int:user_id>/follow")
 @token_required
 def follow_user(user_id):
     if user_id == g.user_id:
@@ -34,13 +34,13 @@ def follow_user(user_id):
     return jsonify(following=True)
 
 
-@users_bp.route("/<int:user_id>/follow", methods=["DELETE"])
+@users_bp.delete("/<int:user_id>/follow")
 @token_required
 def unfollow_user(user_id):
     storage.unfollow(g.user_id, user_id)
     return jsonify(following=False)
 
 
-@users_bp.route("/<int:user_id>/followers", methods=["GET"])
+@users_bp.get("/<int:user_id>/followers")
 def list_followers(user_id):
     return jsonify([u.summary() for u in storage.get_followers(user_id)])

@@ -172,6 +172,10 @@ NOTES = [
     "so cors_allowed_origins='*' allows every origin with credentials.",
     "previews.py create_preview: requests.get(url, ..., verify=False) is both ssrf and insecure-config on one line.",
     "seed.py: the seeded accounts' passwords (admin included) are literals in the package: hardcoded-secret.",
+    "weak-password: md5 is flagged once, where auth.hash_password hashes; the handlers that accept a password "
+    "from a request without a strength check (register, change-password, admin invite, which also keeps it in plain "
+    "text) are flagged where they store it. seed.py's fixed demo passwords are not request data.",
+    "POST and PUT /api/notifications/<int:notification_id>/read share one handler: two route rows, one def line.",
     "jobs/digest.py builds a second Flask app (no routes) for the cron job: missing-security-headers at its creation line.",
     "services/exports.py and services/archive.py are never imported by create_app, so the app starts despite their broken imports.",
 ]
