@@ -40,6 +40,10 @@ DEFAULT_SENSITIVE = (
 )
 
 
+# Segments that make a path private whatever its tail says (public defaults only).
+_PRIVATE_SEGMENT = re.compile(r"^(admin|internal|manage(ment)?|staff|backoffice|ops)$", re.IGNORECASE)
+
+
 class ConfigError(ValueError):
     """A workbench.toml that cannot be read or has a wrong shape."""
 
@@ -54,7 +58,7 @@ class Config:
     source: str = ""  # the file it was read from
 
     def is_public(self, path: str) -> bool:
-        return _matches(path, DEFAULT_PUBLIC[0], self.public)
+        return _matches(path, DEFAULT_PUBLIC[0], self.public, private_segments=True)
 
     def is_sensitive(self, path: str) -> bool:
         return _matches(path, DEFAULT_SENSITIVE[0], self.sensitive)
@@ -63,7 +67,7 @@ class Config:
         return not ({rule_id, name, category} & self.disable)
 
 
-def _matches(path: str, default_segment_regex: str, globs: tuple[str, ...]) -> bool:
+def _matches(path: str, default_segment_regex: str, globs: tuple[str, ...], private_segments: bool = False) -> bool:
     if any(fnmatch.fnmatchcase(path, g) for g in globs):
         return True
     segment = re.compile(rf"^(?:{default_segment_regex})$", re.IGNORECASE)
@@ -72,6 +76,8 @@ def _matches(path: str, default_segment_regex: str, globs: tuple[str, ...]) -> b
         return False
     # Judged on the path's tail ("/api/auth/login", "/password/reset/request"), so that
     # "/api/posts/<id>/status" is not public just because a middle segment says "status".
+    if private_segments and any(_PRIVATE_SEGMENT.match(p) for p in parts):
+        return False  # "/admin/diagnostics/ping" is an admin tool, not a public health check
     candidates = [parts[-1], "/".join(parts[-2:]), "/".join(parts[-3:])]
     if segment.match(parts[0]) and parts[0].lower() in ("static", "docs"):
         return True

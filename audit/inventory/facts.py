@@ -168,6 +168,9 @@ class FunctionFacts:
     returns: list[str] = field(default_factory=list)  # dotted names returned (factories returning app)
     # request data
     reads: list[str] = field(default_factory=list)  # "json:title", "args:q", "form:x", "files:f", "json"
+    # reads made only under `if request.method == "POST"`: read -> methods (a leading "!" negates); absent = any method
+    read_methods: dict[str, list[str]] = field(default_factory=dict)
+    checked_names: list[str] = field(default_factory=list)  # names whose value is checked by an `if` that refuses
     unvalidated: list[str] = field(default_factory=list)  # the reads not covered by a validation
     validators: list[str] = field(default_factory=list)  # dotted callees used as validators (Model(**data), ...)
     constructs: list[tuple[str, str]] = field(default_factory=list)  # (callee, read source) Model(**data) to confirm centrally
@@ -232,6 +235,10 @@ _REQUEST_SOURCES = {  # attribute of the request object -> read kind
     "json": "json", "get_json": "json", "form": "form", "args": "args", "values": "values", "files": "files",
     "data": "body", "get_data": "body", "stream": "body", "query_params": "args", "path_params": "path",
 }
+_NOT_A_CHECK = frozenset({"len", "str", "int", "bool", "repr", "print", "isinstance", "format", "split", "strip",
+                          "partition", "startswith", "endswith", "lower", "upper", "replace", "removeprefix", "encode",
+                          "decode_header", "append", "jsonify", "dict", "list", "set", "tuple", "type"})
+_LOGGING = re.compile(r"(^|\.)(log|logger|logging|LOGGER|LOG|_log|_logger)\.")
 _STORAGE_WORD = re.compile(r"(^|_|\.)(storage|stores?|repository|repositories|repos?|dao|daos|services?|crud|manager)s?($|_|\.)",
                            re.IGNORECASE)
 _DIRECT_DB = re.compile(
@@ -348,6 +355,9 @@ class _Gatherer:
                         self.facts.calls.append(summarise(sub, scope))
                 elif name and name.rsplit(".", 1)[-1] in _REGISTRATION and "." in name:
                     self.facts.calls.append(summarise(sub, scope))
+                elif name and any(isinstance(a, (ast.Name, ast.Attribute)) for a in sub.args) and sub is node:
+                    # register_views(bp): a helper that receives an app/blueprint/router (bound centrally)
+                    self.facts.calls.append(summarise(sub, scope))
 
     def _class(self, node: ast.ClassDef, scope: str) -> None:
         qual = f"{scope}.<locals>.{node.name}" if scope else node.name
@@ -444,6 +454,8 @@ class _FunctionAnalysis:
         for p in fn.params:  # FastAPI: Depends()/Security()/Header() parameters
             for v in (p.default, p.annotation):
                 self._param_marker(p, v)
+        self._branches_by_node = self._method_branches()
+        self._unconditional: set[str] = set()
         nodes = list(ast.walk(node))
         nested_params = set()
         for sub in nodes:
@@ -471,6 +483,8 @@ class _FunctionAnalysis:
         reads = set(fn.reads)
         fielded = {r.split(":", 1)[0] for r in reads if ":" in r}
         fn.reads = sorted(r for r in reads if ":" in r or r not in fielded)
+        fn.read_methods = {r: sorted(set(tags)) for r, tags in fn.read_methods.items()
+                           if r not in self._unconditional and r in fn.reads}
         covered = set()
         for read in fn.reads:
             kind = read.split(":", 1)[0]
@@ -482,6 +496,36 @@ class _FunctionAnalysis:
             fn.data_access = "storage?"  # confirmed centrally against the project's modules
 
     # -- FastAPI parameters
+    def _method_branches(self) -> dict[int, str]:
+        """Nodes inside ``if request.method == "POST":`` (-> "POST") or its else (-> "!POST")."""
+        out: dict[int, str] = {}
+        for sub in ast.walk(self.node):
+            if not isinstance(sub, ast.If) or not isinstance(sub.test, ast.Compare) or len(sub.test.ops) != 1:
+                continue
+            left, op, right = sub.test.left, sub.test.ops[0], sub.test.comparators[0]
+            if not (isinstance(left, ast.Attribute) and left.attr == "method" and isinstance(left.value, ast.Name)
+                    and left.value.id in self.request_names):
+                continue
+            values = [right] if isinstance(right, ast.Constant) else list(getattr(right, "elts", []))
+            methods = ",".join(sorted(str(v.value).upper() for v in values if isinstance(v, ast.Constant)))
+            if not methods:
+                continue
+            positive = isinstance(op, (ast.Eq, ast.In))
+            for branch, tag in ((sub.body, methods if positive else "!" + methods),
+                                (sub.orelse, "!" + methods if positive else methods)):
+                for stmt in branch:
+                    for n in ast.walk(stmt):
+                        out.setdefault(id(n), tag)
+        return out
+
+    def _add_read(self, read: str, node: ast.AST) -> None:
+        self.fn.reads.append(read)
+        tag = self._branches_by_node.get(id(node)) if self._branches_by_node else None
+        if tag is None:
+            self._unconditional.add(read)
+        else:
+            self.fn.read_methods.setdefault(read, []).append(tag)
+
     def _param_marker(self, p: Param, v: Any) -> None:
         if isinstance(v, Call):
             head = self._qual(v.func)
@@ -574,7 +618,7 @@ class _FunctionAnalysis:
                 return True
             if base.attr in ("args", "values") and isinstance(key, str) and re.search(r"token|api_?key|access_token", key, re.I):
                 return True
-        if isinstance(base, ast.Name) and base.id in self.session_names:
+        if isinstance(base, ast.Name) and base.id in self.session_names and not isinstance(getattr(node, "ctx", None), (ast.Store, ast.Del)):
             self.fn.reads_session = True
             return True
         return False
@@ -585,7 +629,7 @@ class _FunctionAnalysis:
             fn.reads_credential = True
         if isinstance(node, ast.Attribute):
             if isinstance(node.value, ast.Name):
-                if node.value.id in self.session_names:
+                if node.value.id in self.session_names and node.attr in ("get", "keys", "items", "__getitem__"):
                     fn.reads_session = True
                 if node.value.id in self.current_user_names and node.attr in ("is_authenticated", "is_anonymous", "is_active", "id"):
                     fn.reads_session = True
@@ -593,12 +637,12 @@ class _FunctionAnalysis:
                         fn.verifies = True
                 kind = self._request_attr(node)
                 if kind and not node.attr.startswith("get") and kind != "path":
-                    fn.reads.append(kind)  # dropped later when fields of the same source are read
+                    self._add_read(kind, node)  # dropped later when fields of the same source are read
             return
         field_read = self._field_read(node)
         if field_read:
-            fn.reads.append(field_read)
-        elif isinstance(node.value, ast.Name) and node.value.id in self.session_names:
+            self._add_read(field_read, node)
+        elif isinstance(node.value, ast.Name) and node.value.id in self.session_names and isinstance(node.ctx, ast.Load):
             fn.reads_session = True
 
     def _call(self, node: ast.Call) -> None:
@@ -612,27 +656,29 @@ class _FunctionAnalysis:
             fn.reads_credential = True
         field_read = self._field_read(node)
         if field_read:
-            fn.reads.append(field_read)
+            self._add_read(field_read, node)
         kind = self._request_attr(node)
         if kind in ("json", "body") and isinstance(node.func, ast.Attribute) and node.func.attr in ("get_json", "get_data"):
-            fn.reads.append(kind)
+            self._add_read(kind, node)
         # validation: Model.model_validate(x), Model(**x), schema.load(x), validate(x, schema)
         data_args = [a.value if isinstance(a, ast.Starred) else a for a in node.args] + \
                     [k.value for k in node.keywords]
         sources = set()
-        for a in data_args:
-            if isinstance(a, ast.Name) and a.id in self.source_vars:
-                sources.add(self.source_vars[a.id])
-            kind_direct = self._request_attr(a)
-            if kind_direct:
-                sources.add(kind_direct)
-            if isinstance(a, ast.Name) and a.id in self.field_vars:
-                sources.add("@" + self.field_vars[a.id])
+        for arg in data_args:
+            for a in ast.walk(arg):  # Model.model_validate(request.get_json() or {}), Q(**request.args.to_dict())
+                if isinstance(a, ast.Name) and a.id in self.source_vars:
+                    sources.add(self.source_vars[a.id])
+                if isinstance(a, (ast.Attribute, ast.Call)):
+                    kind_direct = self._request_attr(a)
+                    if kind_direct:
+                        sources.add(kind_direct)
+                if isinstance(a, ast.Name) and a.id in self.field_vars:
+                    sources.add("@" + self.field_vars[a.id])
         if sources:
             validator = tail in ("model_validate", "model_validate_json", "parse_obj", "parse_raw", "validate",
                                  "load", "loads", "validate_python", "validate_json", "parse", "parse_args") \
                 and qual not in ("json.loads", "pickle.loads", "marshal.loads", "yaml.load") \
-                or re.search(r"validat|schema|check_", tail, re.IGNORECASE)
+                or re.search(r"validat|schema", tail, re.IGNORECASE)
             if validator:
                 fn.validators.append(qual)
                 self._mark_validated(sources)
@@ -654,6 +700,11 @@ class _FunctionAnalysis:
             fn.verifies = True
         elif qual.startswith("flask_jwt_extended.") and tail in ("verify_jwt_in_request", "get_jwt_identity", "get_jwt"):
             fn.verifies = fn.reads_credential = fn.rejects = fn.auth_lib_calls = True
+        if any(isinstance(a, ast.Name) and a.id in self.credential_vars for a in node.args) \
+                and tail not in _NOT_A_CHECK and not isinstance(node.func, ast.Attribute) or (
+                isinstance(node.func, ast.Attribute) and tail not in _NOT_A_CHECK and not _LOGGING.search(loose)
+                and any(isinstance(a, ast.Name) and a.id in self.credential_vars for a in node.args)):
+            fn.verifies = True  # the credential is looked up / checked (user_for_api_key(key), decode(token))
         if tail in ("abort", "abort_json") or qual.endswith("werkzeug.exceptions.abort"):
             if node.args and _status_of(node.args[0]) in (401, 403):
                 fn.rejects = True
@@ -742,8 +793,11 @@ class _FunctionAnalysis:
         fn = self.fn
         for sub in ast.walk(node):
             if isinstance(sub, ast.If):
-                checked = {n.id for n in ast.walk(sub.test) if isinstance(n, ast.Name) and n.id in self.field_vars}
-                if checked and self._refuses(sub.body):
+                names = {n.id for n in ast.walk(sub.test) if isinstance(n, ast.Name)}
+                checked = {n for n in names if n in self.field_vars}
+                if names and _is_value_check(sub.test) and self._refuses(sub.body):
+                    fn.checked_names = sorted(set(fn.checked_names) | names)
+                if checked and _is_value_check(sub.test) and self._refuses(sub.body):
                     # an explicit check of the field (type, length, format) that refuses bad input
                     self.validated_reads.update(self.field_vars[v] for v in checked)
                 if _is_dev_switch(sub.test):
@@ -867,6 +921,26 @@ class _FunctionAnalysis:
         inside = {id(n) for b in branch.body for n in ast.walk(b)}
         rest = [n for n in ast.walk(root) if id(n) not in inside and n is not branch and isinstance(n, ast.stmt)]
         return self._body_rejects([n for n in rest if isinstance(n, (ast.Return, ast.Raise, ast.Expr))])
+
+
+_CHECK_CALLS = re.compile(r"^(isinstance|len|match|fullmatch|search|isdigit|isnumeric|isdecimal|isalnum|isalpha|"
+                          r"isascii|endswith|startswith|validate\w*|is_valid\w*|allowed\w*)$")
+
+
+def _is_value_check(test: ast.AST) -> bool:
+    """A test of a value's type, length, range or format (not mere presence: ``if not x``,
+    ``x is None`` and ``x == ""`` only say something was sent)."""
+    for sub in ast.walk(test):
+        if isinstance(sub, ast.Call) and _CHECK_CALLS.match(loose_dotted(sub.func).rsplit(".", 1)[-1]):
+            return True
+        if isinstance(sub, ast.Compare):
+            for op, right in zip(sub.ops, sub.comparators):
+                if isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)):
+                    return True
+                if isinstance(op, (ast.In, ast.NotIn)) and not isinstance(right, ast.Name | ast.Attribute) or \
+                        isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, ast.Name) and right.id.isupper():
+                    return True
+    return False
 
 
 def _is_dev_switch(test: ast.AST) -> bool:

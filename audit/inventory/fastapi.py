@@ -78,7 +78,7 @@ def gather_fastapi(project: Project, default_limited: bool) -> list[Endpoint]:
             func = dec.func if isinstance(dec, Call) else dec.dotted if isinstance(dec, Ref) else ""
             receiver, _, attr = func.rpartition(".")
             if receiver and (attr in _SHORTCUTS or attr == "api_route") and isinstance(dec, Call):
-                o = owner(project.resolve(f.module, receiver, fn.scope))
+                o = next((o for q in project.resolve_all(f.module, receiver, fn.scope) if (o := owner(q))), None)
                 if o is not None:
                     path = project.literal(f.module, dec.arg(0, "path"), fn.scope)
                     if isinstance(path, str):
@@ -205,7 +205,8 @@ def _parameters(project: Project, ep: Endpoint, path: str) -> None:
         read = f"{kind}:{p.name}"
         if kind == "files":
             ep.uploads = True
-        if p.annotation is None or ann_name in ("Any", "object"):
+        if p.annotation is None or ann_name in ("Any", "object") or (kind == "files" and p.name not in fn.checked_names):
+            # an upload's type says nothing of its content type, size or name: validated only by an explicit check
             ep.untyped_reads.append(read)
         else:
             ep.typed_reads.append(read)

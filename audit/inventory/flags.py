@@ -57,8 +57,9 @@ def assess(project: Project, endpoints: list[Endpoint], config: Config) -> list[
             if inline is not None and inline.auth:
                 auth = True
                 guard_names.append("inline")
-        reads = sorted(set(fn.reads) | set(ep.typed_reads) | set(ep.untyped_reads))
-        unvalidated = set(fn.unvalidated) | set(ep.untyped_reads)
+        own_reads = {r for r in fn.reads if _applies(fn.read_methods.get(r), ep.method)}
+        reads = sorted(own_reads | set(ep.typed_reads) | set(ep.untyped_reads))
+        unvalidated = {r for r in fn.unvalidated if r in own_reads} | set(ep.untyped_reads)
         for callee, source in fn.constructs:
             qual = project.resolve(f.module, callee, fn.qual)
             if project.kind(qual) == "model":
@@ -85,6 +86,18 @@ def assess(project: Project, endpoints: list[Endpoint], config: Config) -> list[
         ))
     routes.sort(key=lambda r: (r.file, r.line, r.path, _METHOD_ORDER.get(r.method, 9)))
     return routes
+
+
+def _applies(tags: list[str] | None, method: str) -> bool:
+    """Whether a read made under ``if request.method ...`` branches happens for ``method``."""
+    if not tags:
+        return True
+    for tag in tags:
+        negated = tag.startswith("!")
+        methods = set(tag.lstrip("!").split(","))
+        if (method in methods) != negated:
+            return True
+    return False
 
 
 _METHOD_ORDER = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}

@@ -47,6 +47,7 @@ class _Owner:
     children: list[tuple[str, Any]] = field(default_factory=list)  # (child qual, url_prefix option or None)
     before: list[GuardRef] = field(default_factory=list)
     limited: bool = False
+    exempt: bool = False  # limiter.exempt(bp): no default limit on its routes
     has_parent: bool = False
 
 
@@ -80,15 +81,15 @@ def gather_flask(project: Project, default_limited: bool) -> list[Endpoint]:
             func = dec.func if isinstance(dec, Call) else dec.dotted if isinstance(dec, Ref) else ""
             receiver, _, attr = func.rpartition(".")
             if receiver and attr in ("route", *_SHORTCUTS):
-                o = owner(project.resolve(f.module, receiver, fn.scope))
-                if o is not None and isinstance(dec, Call):
+                targets = [o for q in project.resolve_all(f.module, receiver, fn.scope) if (o := owner(q)) is not None]
+                if targets and isinstance(dec, Call):
                     rule = project.literal(f.module, dec.arg(0, "rule"), fn.scope)
                     if isinstance(rule, str):
                         if attr == "route":
                             methods = string_list(project.literal(f.module, dec.kw("methods"), fn.scope)) or ["GET"]
                         else:
                             methods = [_SHORTCUTS[attr]]
-                        route_decls.append((o, rule, methods))
+                        route_decls.extend((o, rule, methods) for o in targets)
                     continue
             if receiver and attr in ("limit", "shared_limit", "exempt"):
                 if project.kind(project.resolve(f.module, receiver, fn.scope)) == "limiter" or "limit" in receiver.lower():
@@ -151,8 +152,23 @@ def _interpret_call(project: Project, f: FileFacts, call: Call, owner) -> None:
     receiver, _, attr = func.rpartition(".")
     if not receiver:
         return
-    target_owner = owner(project.resolve(f.module, receiver, scope))
-    if attr == "register_blueprint" and target_owner is not None:
+    if attr == "exempt" and call.args and (project.kind(project.resolve(f.module, receiver, scope)) == "limiter"
+                                           or "limit" in receiver.lower()):
+        for ff, target in _expand(project, f, call.args[0], scope):  # limiter.exempt(bp)
+            if isinstance(target, Ref):
+                o = owner(project.resolve(ff.module, target.dotted, target.scope or scope))
+                if o is not None:
+                    o.exempt = True
+        return
+    for q in project.resolve_all(f.module, receiver, scope):
+        target_owner = owner(q)
+        if target_owner is not None:
+            _interpret_owner_call(project, f, call, attr, target_owner, owner)
+
+
+def _interpret_owner_call(project: Project, f: FileFacts, call: Call, attr: str, target_owner, owner) -> None:
+    scope = call.scope
+    if attr == "register_blueprint":
         child_value = call.arg(0, "blueprint")
         for ff, child in _expand(project, f, child_value, scope):
             if isinstance(child, list) and child:  # for bp, prefix in [(a, "/a"), ...]
@@ -163,14 +179,14 @@ def _interpret_call(project: Project, f: FileFacts, call: Call, owner) -> None:
                     prefix = project.literal(f.module, call.kw("url_prefix"), scope)
                     target_owner.children.append((c.qual, prefix if isinstance(prefix, str) else None))
                     c.has_parent = True
-    elif attr == "add_url_rule" and target_owner is not None:
+    elif attr == "add_url_rule":
         rule = project.literal(f.module, call.arg(0, "rule"), scope)
         view = call.arg(2, "view_func")
         if not isinstance(rule, str) or view is None:
             return
         methods = string_list(project.literal(f.module, call.kw("methods"), scope))
         _add_view(project, f, target_owner, rule, view, methods, scope)
-    elif attr in ("before_request", "before_app_request") and target_owner is not None and call.args:
+    elif attr in ("before_request", "before_app_request") and call.args:
         fn_ref = call.args[0]
         if isinstance(fn_ref, Ref):
             target_owner.before.append(GuardRef(f.module, fn_ref, scope, "before_request"))
@@ -223,7 +239,7 @@ def _mount(project: Project, owners: dict[str, _Owner], default_limited: bool) -
     endpoints: list[Endpoint] = []
     seen: set[tuple] = set()
 
-    def emit(o: _Owner, prefix: str | None, guards: list[GuardRef], limited: bool) -> None:
+    def emit(o: _Owner, prefix: str | None, guards: list[GuardRef], limited: bool, exempt: bool) -> None:
         for d in o.decls:
             path = join_flask_rule(prefix, d.rule) if o.kind == "blueprint" else d.rule
             for method in d.methods:
@@ -237,15 +253,18 @@ def _mount(project: Project, owners: dict[str, _Owner], default_limited: bool) -
                 endpoints.append(Endpoint(
                     method=method, path=path, framework="flask", file=d.file, function=d.function,
                     handler=d.handler, guards=[*guards, *d.guards],
-                    limited=(limited or d.limited or default_limited) and not d.exempt, exempt=d.exempt,
+                    limited=(limited or d.limited or (default_limited and not exempt)) and not d.exempt,
+                    exempt=d.exempt or exempt,
                 ))
 
-    def register(o: _Owner, url_prefix: str | None, guards: list[GuardRef], limited: bool, depth: int, path: tuple) -> None:
+    def register(o: _Owner, url_prefix: str | None, guards: list[GuardRef], limited: bool, depth: int, path: tuple,
+                 exempt: bool = False) -> None:
         if depth > 20 or o.qual in path:
             return
         guards = [*guards, *o.before]
         limited = limited or o.limited
-        emit(o, url_prefix, guards, limited)
+        exempt = exempt or o.exempt
+        emit(o, url_prefix, guards, limited, exempt)
         for child_qual, option in o.children:
             child = owners[child_qual]
             if o.kind == "flask_app":
@@ -258,7 +277,7 @@ def _mount(project: Project, owners: dict[str, _Owner], default_limited: bool) -
                     child_prefix = bp_prefix
                 else:
                     child_prefix = url_prefix
-            register(child, child_prefix, guards, limited, depth + 1, (*path, o.qual))
+            register(child, child_prefix, guards, limited, depth + 1, (*path, o.qual), exempt)
 
     for o in list(owners.values()):
         if o.kind == "flask_app":

@@ -85,8 +85,44 @@ class Project:
                 self.assigns.setdefault(key, (f, value, scope, line))
         self._verdicts: dict[str, GuardVerdict] = {}
         self._kinds: dict[str, str] = {}
+        # (function, parameter) -> the arguments passed at the project's call sites: a helper
+        # `register_views(bp)` adds routes to whatever blueprint its callers hand it.
+        self.bindings: dict[tuple[str, str], list[tuple[str, Ref, str]]] = {}
+        for f in self.files.values():
+            for call in f.calls:
+                if call.func.endswith("()"):
+                    continue
+                callee = self.resolve(f.module, call.func, call.scope)
+                entry = self.functions.get(callee)
+                if entry is None:
+                    continue
+                params = [p for p in entry[1].params if p.name not in ("self", "cls") and p.kind in ("arg", "kwonly")]
+                pairs = list(zip((p.name for p in params), call.args)) + [(k, v) for k, v in call.kwargs if k]
+                for pname, value in pairs:
+                    if isinstance(value, Ref):
+                        self.bindings.setdefault((callee, pname), []).append((f.module, value, call.scope))
 
     # ------------------------------------------------------------ names
+    def resolve_all(self, module: str, name: str, scope: str = "") -> list[str]:
+        """Like :meth:`resolve`, but a parameter of the enclosing function resolves to every
+        argument its callers pass (``def register(bp): bp.add_url_rule(...)``)."""
+        head, _, rest = name.partition(".")
+        s = scope
+        while s:
+            bound = self.bindings.get((f"{module}.{s}", head))
+            if bound and not self._is_local(module, s, head):
+                out = []
+                for mod, ref, sc in bound:
+                    for q in self.resolve_all(mod, ref.dotted, sc or ref.scope):
+                        out.append(self.canonical(q + ("." + rest if rest else "")))
+                return list(dict.fromkeys(out))
+            s = s.rsplit(".<locals>.", 1)[0] if ".<locals>." in s else ""
+        return [self.resolve(module, name, scope)]
+
+    def _is_local(self, module: str, scope: str, head: str) -> bool:
+        key = f"{module}.{scope}.<locals>.{head}"
+        return key in self.assigns or key in self.functions or key in self.classes
+
     def resolve(self, module: str, name: str, scope: str = "") -> str:
         """The canonical qualified name of ``name`` as written in ``module`` inside ``scope``."""
         f = self.files.get(module)
@@ -403,9 +439,13 @@ class _Flags:
             return GuardVerdict(True, "calls a library verification")
         if not self.rejects:
             return GuardVerdict(False, "never refuses a request (no 401/403)")
-        if self.reads_session or self.verifies:
+        if self.reads_session:
+            return GuardVerdict(True, "reads the signed session, refuses with 401/403")
+        if self.reads_credential and self.verifies:
             return GuardVerdict(True, "reads and verifies a credential, refuses with 401/403")
-        return GuardVerdict(False, "reads a credential but never verifies it")
+        if self.reads_credential:
+            return GuardVerdict(False, "reads a credential but never verifies it")
+        return GuardVerdict(False, "reads no credential")
 
 
 def string_list(value: Any) -> list[str] | None:
