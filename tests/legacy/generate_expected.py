@@ -101,7 +101,7 @@ WS_UNAUTHORIZED = ["on_join", "on_leave", "on_send_message"]
 # (category, file, snippet): the snippet must occur on exactly one line of the file.
 LINE_FLAWS: list[tuple[str, str, str]] = [
     # auth-bypass
-    ("auth-bypass", "auth.py", "g.user_id = 7"),
+    ("auth-bypass", "auth.py", 'if os.getenv("FLASK_ENV") == "development":'),
     ("auth-bypass", "routes/posts.py", "user_id = 7"),
     ("auth-bypass", "routes/auth.py", 'options={"verify_signature": False}'),
     # debug-logging
@@ -160,8 +160,9 @@ LINE_FLAWS: list[tuple[str, str, str]] = [
 ]
 
 NOTES = [
-    "auth-bypass in auth.py is the line that grants user 7 when FLASK_ENV=development and no token is sent; "
-    "the routes behind token_required keep auth=true (CONTRACT.md, Route flags).",
+    "auth-bypass in auth.py sits on the development switch (if FLASK_ENV == development) under which token_required "
+    "lets a request without a token through as user 7; reported once, at the switch. The routes behind "
+    "token_required keep auth=true (CONTRACT.md, Route flags).",
     "POST /api/auth/refresh decodes the token with verify_signature off (auth-bypass at that line), so it has auth=false; "
     "it is public (token refresh) and reads only the Authorization header, hence validated=true.",
     "POST /api/posts/<int:post_id>/like has no decorator and uses user_id = 7: auth=false, missing-auth at the def line "
