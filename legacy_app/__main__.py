@@ -5,9 +5,9 @@ import sys
 from . import create_app
 from .extensions import socketio
 
-log = logging.getLogger("legacy_app")
+log = logging.getLogger(__package__)
 
-USAGE = "usage: python -m legacy_app [serve|seed [--reset]|export|digest]"
+USAGE = f"usage: python -m {__package__} [serve|seed [--reset]|export|digest]"
 
 
 def main(argv=None):

@@ -49,7 +49,7 @@ class AppSpec:
     env: dict = field(default_factory=lambda: {"JWT_SECRET": JWT_SECRET})
     unset_env: tuple = ("FLASK_ENV", "FLASK_DEBUG", "SKIP_AUTH", "DATABASE_URL")
 
-    def build(self, tmp_path: Path, monkeypatch) -> "AppUnderTest":
+    def build(self, tmp_path: Path, monkeypatch, db_dir: Path | None = None) -> "AppUnderTest":
         if str(ROOT) not in sys.path:
             monkeypatch.syspath_prepend(str(ROOT))
         for name in self.unset_env:
@@ -60,7 +60,7 @@ class AppSpec:
         app = getattr(package, self.factory)(
             {
                 "TESTING": True,
-                "DATABASE_URL": f"sqlite:///{tmp_path / 'journeys.db'}",
+                "DATABASE_URL": f"sqlite:///{(db_dir or tmp_path) / 'journeys.db'}",
                 "UPLOAD_FOLDER": str(tmp_path / "uploads"),
             }
         )
