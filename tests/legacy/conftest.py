@@ -6,12 +6,16 @@ The apps come from ``WORKBENCH_APP_UNDER_TEST`` (comma-separated names from
     WORKBENCH_APP_UNDER_TEST=legacy_app,target_app .venv/bin/pytest tests/legacy
 """
 import os
+import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from app_harness import APP_SPECS, AUTH_STRATEGIES
+# the harness and journeys are plain modules next to this file (also under --import-mode=importlib)
+sys.path.insert(0, str(Path(__file__).parent))
+
+from app_harness import APP_SPECS, AUTH_STRATEGIES  # noqa: E402
 
 
 def _apps_under_test():
