@@ -20,7 +20,7 @@ from .flags import assess, has_default_limits
 from .flask import gather_flask
 from .project import Project
 
-__all__ = ["FileFacts", "Inventory", "Project", "build_inventory", "gather_file_facts"]
+__all__ = ["FileFacts", "Inventory", "Project", "build_inventory", "gather_file_facts", "inventory_of"]
 
 
 @dataclass
@@ -58,3 +58,32 @@ def build_inventory(facts: Iterable[FileFacts], config: Config, src_name: str = 
         security_headers_set=any(f.sets_security_headers for f in project.files.values()),
     )
     return Inventory(routes, project_facts, project)
+
+
+def inventory_of(src, config: Config | None = None) -> Inventory:
+    """The inventory of the folder ``src``, computed in this process without cache or rules
+    (for tests and notebooks that only need routes)."""
+    import ast
+    import warnings
+    from pathlib import Path
+
+    from ..discover import discover, module_names, read_source
+
+    src = Path(src)
+    config = config or Config()
+    found = discover(src, config)
+    src_name = src.resolve().name if (src / "__init__.py").exists() else ""
+    names = module_names([f.rel for f in found.python], src_name)
+    facts = []
+    for f in found.python:
+        text = read_source(f.path, f.rel).text
+        if text is None:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        facts.append(gather_file_facts(tree, f.rel, names[f.rel], text))
+    return build_inventory(facts, config, src_name)

@@ -532,6 +532,9 @@ class _FunctionAnalysis:
             tail = head.rsplit(".", 1)[-1]
             if tail in ("Depends", "Security"):
                 self.fn.dependencies.append(v)
+                ann = self._qual(p.annotation.dotted) if isinstance(p.annotation, Ref) else ""
+                if _CREDENTIAL_NAME.search(p.name) or ann.endswith("HTTPAuthorizationCredentials"):
+                    self.credential_vars.add(p.name)  # token: str = Depends(oauth2_scheme)
             elif tail == "Header" and _CREDENTIAL_HEADERS.match(p.name.replace("_", "-")):
                 self.fn.reads_credential = True
                 self.credential_vars.add(p.name)
@@ -651,7 +654,7 @@ class _FunctionAnalysis:
         loose = name or loose_dotted(node.func)
         qual = self._qual(name) if name else loose
         tail = loose.rsplit(".", 1)[-1]
-        fn.calls.append(qual)
+        fn.calls.append(loose)
         if self._is_credential_read(node):
             fn.reads_credential = True
         field_read = self._field_read(node)
@@ -680,11 +683,11 @@ class _FunctionAnalysis:
                 and qual not in ("json.loads", "pickle.loads", "marshal.loads", "yaml.load") \
                 or re.search(r"validat|schema", tail, re.IGNORECASE)
             if validator:
-                fn.validators.append(qual)
+                fn.validators.append(loose)
                 self._mark_validated(sources)
             elif any(k.arg is None for k in node.keywords) or tail[:1].isupper():
                 for s in sources:  # Model(**data) / Model(title=data["title"]): a pydantic model? decided centrally
-                    fn.constructs.append((qual, s))
+                    fn.constructs.append((loose, s))
         # authentication
         if qual in ("jwt.decode", "jose.jwt.decode", "jwt.api_jwt.decode", "jwt.PyJWT.decode", "authlib.jose.jwt.decode") \
                 or (tail == "decode" and "jwt" in loose.lower()):
@@ -723,12 +726,12 @@ class _FunctionAnalysis:
         if _DIRECT_DB.search(loose) or _DIRECT_DB.search(qual) or qual.startswith(("sqlalchemy.text", "sqlite3.", "psycopg", "pymysql")):
             fn.data_access = "direct"
         elif name and "." in name:
-            fn.storage_calls.append(qual)
+            fn.storage_calls.append(loose)
             if _STORAGE_WORD.search(name.rsplit(".", 1)[0]):
                 if fn.data_access == "none":
                     fn.data_access = "storage"
         elif name:
-            fn.storage_calls.append(qual)
+            fn.storage_calls.append(loose)
         # wrapped view called (a decorator passing the request on)
         if isinstance(node.func, ast.Name) and node.func.id in self.wrapped:
             pass
@@ -743,6 +746,8 @@ class _FunctionAnalysis:
     def _compare(self, node: ast.Compare) -> None:
         # "Authorization" in request.headers; token == current_app.config["API_KEY"]
         parts = [node.left, *node.comparators]
+        if any(isinstance(p, ast.Name) and p.id in self.session_names for p in parts):
+            self.fn.reads_session = True  # "user_id" not in session
         for a in parts:
             if isinstance(a, ast.Constant) and isinstance(a.value, str) and _CREDENTIAL_HEADERS.match(a.value):
                 self.fn.reads_credential = True

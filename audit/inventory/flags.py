@@ -53,7 +53,7 @@ def assess(project: Project, endpoints: list[Endpoint], config: Config) -> list[
                 auth = True
                 guard_names.append(_guard_name(project, g))
         if not auth:
-            inline = project.verdict(f"{f.module}.{fn.qual}")  # the handler checks the credential itself
+            inline = project.inline_verdict(f"{f.module}.{fn.qual}")  # the handler checks the credential itself
             if inline is not None and inline.auth:
                 auth = True
                 guard_names.append("inline")

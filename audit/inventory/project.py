@@ -363,7 +363,18 @@ class Project:
             return None  # not a guard: a plain decorator or helper
         return flags.verdict()
 
-    def _transitive(self, qual: str, seen: set[str] | None = None) -> "_Flags":
+    def inline_verdict(self, qual: str) -> GuardVerdict | None:
+        """Whether a handler authenticates in its own body (or through the helpers it calls);
+        its ``Depends`` parameters are guards judged on their own, not part of this."""
+        if qual not in self.functions:
+            return None
+        flags = self._transitive(qual, include_dependencies=False)
+        flags.passthrough = self.functions[qual][1].passthrough
+        if not (flags.reads_credential or flags.reads_session or flags.lib):
+            return None
+        return flags.verdict()
+
+    def _transitive(self, qual: str, seen: set[str] | None = None, include_dependencies: bool = True) -> "_Flags":
         """The auth behaviour of a function and of the project functions it calls or depends on."""
         seen = seen if seen is not None else set()
         flags = _Flags()
@@ -378,7 +389,7 @@ class Project:
         flags.insecure = fn.insecure_verify
         flags.lib = fn.auth_lib_calls
         for call in fn.calls:
-            target = self.resolve(f.module, call, fn.qual) if not self.is_project(call) else call
+            target = self.resolve(f.module, call, fn.qual)
             if target in KNOWN_AUTH:
                 flags.lib = flags.verifies = flags.rejects = flags.reads_credential = True
             if target in self.functions:
@@ -387,7 +398,7 @@ class Project:
                 init = self.functions.get(f"{target}.__init__")
                 if init:
                     flags.merge(self._transitive(f"{target}.__init__", seen))
-        for dep in fn.dependencies:
+        for dep in fn.dependencies if include_dependencies else ():
             target_ref = dep.arg(0, "dependency")
             if isinstance(target_ref, Ref):
                 target = self.resolve(f.module, target_ref.dotted, target_ref.scope)
