@@ -125,7 +125,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     if args.command == "verify":
-        result = api.verify(args.app, factory=args.factory, out=args.out, expected=args.expected)
+        try:
+            result = api.verify(args.app, factory=args.factory, out=args.out, expected=args.expected)
+        except ValueError as exc:  # no/several factories, a bad --factory or --expected
+            raise UsageError(str(exc)) from exc
         print(result.describe(), file=sys.stderr)
         return EXIT_OK if result.ok else EXIT_FINDINGS
 

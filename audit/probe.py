@@ -198,3 +198,182 @@ def _functions(filename: str) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, .
     except (OSError, SyntaxError, UnicodeDecodeError):
         return ()
     return tuple(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+
+
+# ---------------------------------------------------------------------------
+# Probing (only ever runs inside the subprocess started by audit.verify)
+
+SAMPLE_VALUES = {"int": "1", "integer": "1", "float": "1.5", "uuid": "00000000-0000-4000-8000-000000000001",
+                 "path": "sample/file.txt", "any": "sample"}
+_LEAK_MARKERS = ("Traceback (most recent call last)", 'File "/', "Exception:", "Error:")
+
+
+def fill_path(path: str, params: dict[str, str]) -> str:
+    """``/items/<int:item_id>`` -> ``/items/1``: sample values that the converters accept."""
+
+    def sample(name: str, kind: str) -> str:
+        return SAMPLE_VALUES.get((params.get(name) or kind or "").lower(), "sample")
+
+    path = re.sub(r"<(?:([^:<>]+):)?([^<>]+)>", lambda m: sample(m.group(2), m.group(1) or "string"), path)
+    return re.sub(r"{([^}:]+)(?::([^}]*))?}", lambda m: sample(m.group(1), m.group(2) or ""), path)
+
+
+def make_token(secret: str, sub: str = "1", lifetime: int = 600) -> str:
+    import jwt
+
+    now = int(time.time())
+    return jwt.encode({"sub": sub, "iat": now, "exp": now + lifetime}, secret, algorithm="HS256")
+
+
+def is_envelope(body: Any) -> bool:
+    """Whether a JSON body is the contract's error envelope."""
+    return (isinstance(body, dict) and body.get("success") is False and isinstance(body.get("error"), dict)
+            and isinstance(body["error"].get("code"), str) and isinstance(body["error"].get("message"), str))
+
+
+def _answer(status: int, headers: Any, text: str) -> dict[str, Any]:
+    try:
+        body = json.loads(text) if text else None
+    except ValueError:
+        body = None
+    lower = {k.lower() for k in headers.keys()}
+    return {
+        "status": status,
+        "envelope": is_envelope(body),
+        "csp": "content-security-policy" in lower,
+        "hsts": "strict-transport-security" in lower,
+        "nosniff": headers.get("X-Content-Type-Options", "").lower() == "nosniff",
+        "response_time": any(h.lower() in lower for h in TIMING_HEADERS),
+        "leak": status >= 500 and any(marker in text for marker in _LEAK_MARKERS),
+    }
+
+
+class _FlaskCaller:
+    def __init__(self, app: Any) -> None:
+        app.testing = False  # a crash must answer 500 as it would for a client, not raise here
+        self.client = app.test_client()
+
+    def __call__(self, method: str, url: str, headers: dict[str, str]) -> dict[str, Any]:
+        kwargs = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
+        reply = self.client.open(url, method=method, headers=headers, **kwargs)
+        return _answer(reply.status_code, reply.headers, reply.get_data(as_text=True))
+
+    def close(self) -> None:
+        pass
+
+
+class _StarletteCaller:
+    def __init__(self, app: Any) -> None:
+        from fastapi.testclient import TestClient
+
+        self.client = TestClient(app, raise_server_exceptions=False)
+        self.client.__enter__()  # runs the app's startup/lifespan handlers
+
+    def __call__(self, method: str, url: str, headers: dict[str, str]) -> dict[str, Any]:
+        kwargs = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
+        reply = self.client.request(method, url, headers=headers, **kwargs)
+        return _answer(reply.status_code, reply.headers, reply.text)
+
+    def close(self) -> None:
+        self.client.__exit__(None, None, None)
+
+
+def probe_app(app: Any, app_dir: Path, secret: str) -> list[dict[str, Any]]:
+    """Every served route, called without credentials, with a valid bearer token and with a
+    forged one (right claims, wrong key); one dict per route with the three answers."""
+    credentials = {
+        "none": {},
+        "valid": {"Authorization": f"Bearer {make_token(secret)}"},
+        "forged": {"Authorization": f"Bearer {make_token(secret + '-forged-' + os.urandom(8).hex())}"},
+    }
+    caller = _FlaskCaller(app) if _framework(app) == "flask" else _StarletteCaller(app)
+    results = []
+    try:
+        for route in served_routes(app, app_dir):
+            url = fill_path(route.path, route.params)
+            row = asdict(route) | {"url": url}
+            for name, headers in credentials.items():
+                try:
+                    row[name] = caller(route.method, url, dict(headers))
+                except Exception as exc:  # the test client itself failed: report, go on
+                    row[name] = {"status": 0, "error": f"{type(exc).__name__}: {exc}"}
+            results.append(row)
+    finally:
+        caller.close()
+    return results
+
+
+def import_modules(app_dir: Path, modules: list[str]) -> list[dict[str, Any]]:
+    """Import each module; a failure is recorded with its error and does not stop the others."""
+    out = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+            out.append({"module": name, "ok": True, "error": ""})
+        except BaseException as exc:  # SystemExit and friends from module-level code count too
+            out.append({"module": name, "ok": False, "error": f"{type(exc).__name__}: {exc}"})
+    return out
+
+
+def _no_network() -> None:
+    """Probes must never leave the machine: outbound connections fail at once (loopback
+    and Unix sockets still work, for in-process servers and databases)."""
+    import socket
+
+    real_connect = socket.socket.connect
+
+    def connect(self: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else None
+        if host is not None and host not in ("127.0.0.1", "::1", "localhost"):
+            raise OSError(f"network disabled by workbench verify (tried {host})")
+        return real_connect(self, address)
+
+    socket.socket.connect = connect  # type: ignore[method-assign]
+
+
+def _no_servers() -> None:
+    """A module that starts its server at import time must not block the probe."""
+    for module_name, attr in (("flask", "Flask"), ("flask_socketio", "SocketIO")):
+        try:
+            cls = getattr(importlib.import_module(module_name), attr)
+        except Exception:
+            continue
+        cls.run = lambda self, *a, **k: None  # type: ignore[method-assign]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m audit.probe", description=__doc__.splitlines()[0])
+    parser.add_argument("--app", required=True, type=Path)
+    parser.add_argument("--factory", default=None, help="module:attr; without it only --modules are imported")
+    parser.add_argument("--result", required=True, type=Path, help="JSON file to write")
+    parser.add_argument("--secret", default=os.environ.get("JWT_SECRET", ""))
+    parser.add_argument("--modules", default="", help="comma-separated modules to import (integrity)")
+    args = parser.parse_args(argv)
+    app_dir = args.app.resolve()
+    # Only the app's own folder (and what the environment provides) should be importable.
+    here = str(Path(__file__).resolve().parents[1])
+    sys.path[:] = [p for p in sys.path if p != here or p == str(app_dir.parent)]
+    _no_network()
+    _no_servers()
+    result: dict[str, Any] = {"factory": args.factory, "framework": None, "error": None, "routes": [], "imports": []}
+    started = time.perf_counter()
+    sys.path.insert(0, str(app_dir.parent if (app_dir / "__init__.py").exists() else app_dir))
+    if args.factory:
+        try:
+            app = build_app(app_dir, args.factory)
+            result["framework"] = _framework(app)
+            if result["framework"] is None:
+                raise ValueError(f"{args.factory} gave a {type(app).__name__}, not a Flask or FastAPI app")
+            result["routes"] = probe_app(app, app_dir, args.secret)
+        except BaseException as exc:  # whatever the app raises while building is the finding
+            result["error"] = f"{type(exc).__name__}: {exc}"
+            result["traceback"] = traceback.format_exc(limit=-8)
+    if args.modules:
+        result["imports"] = import_modules(app_dir, [m for m in args.modules.split(",") if m])
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    args.result.write_text(json.dumps(result, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""audit.integrity: imports (in a subprocess), docs naming files, empty modules, lost files."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from audit.integrity import app_modules, check_integrity, static_problems
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+@pytest.fixture
+def shop(tmp_path):
+    """A small package app with one broken import, one doc naming a missing file, one empty module."""
+    return write(tmp_path / "shop", {
+        "__init__.py": "from flask import Flask\n\ndef create_app():\n    return Flask(__name__)\n",
+        "routes/__init__.py": "",
+        "routes/orders.py": "from ..storage import save_order\n",
+        "routes/broken.py": "from ..storage import missing_function\n",
+        "storage.py": "def save_order(order):\n    return order\n",
+        "placeholder.py": '"""To be written."""\n# nothing yet\n',
+        "docs/GUIDE.md": "Orders live in `routes/orders.py`, payments in shop/routes/payments.py.\n"
+                         "See https://example.com/x/y.py and ../storage.py for more.\n",
+        "__main__.py": "raise SystemExit('never imported by the check')\n",
+        "tests/test_x.py": "import nothing_here\n",
+    })
+
+
+def test_modules_of_a_package_and_of_a_flat_folder():
+    assert "flask_methodview.api.items" in app_modules(FIXTURES / "flask_methodview")
+    assert "flask_methodview" in app_modules(FIXTURES / "flask_methodview")
+    assert app_modules(FIXTURES / "flask_login_app") == ["app", "db", "previews"]
+
+
+def test_entry_points_and_tests_are_not_imported(shop):
+    modules = app_modules(shop)
+    assert "shop.__main__" not in modules and not any("test" in m for m in modules)
+    assert {"shop", "shop.routes", "shop.routes.orders", "shop.routes.broken", "shop.storage"} <= set(modules)
+
+
+def test_broken_import_found_by_importing(shop):
+    report = check_integrity(shop)
+    errors = [p for p in report.problems if p.kind == "import-error"]
+    assert [p.file for p in errors] == ["routes/broken.py"]
+    assert "missing_function" in errors[0].detail
+    assert not report.ok
+
+
+def test_doc_naming_a_missing_file(shop):
+    problems = [p for p in static_problems(shop) if p.kind == "doc-missing-file"]
+    assert [(p.file, p.line) for p in problems] == [("docs/GUIDE.md", 1)]
+    assert "shop/routes/payments.py" in problems[0].detail  # routes/orders.py exists; the URL is not a file
+
+
+def test_empty_module_is_a_warning_and_empty_init_is_fine(shop):
+    empty = [p for p in static_problems(shop) if p.kind == "empty-module"]
+    assert [(p.file, p.severity) for p in empty] == [("placeholder.py", "warning")]
+
+
+def test_files_lost_against_legacy(shop, tmp_path):
+    import shutil
+
+    target = tmp_path / "target"
+    shutil.copytree(shop, target)
+    (target / "storage.py").unlink()
+    (target / "extra.py").write_text("X = 1\n")
+    lost = [p for p in static_problems(target, legacy=shop) if p.kind == "missing-file"]
+    assert [p.file for p in lost] == ["storage.py"]
+
+
+def test_syntax_error_module(tmp_path):
+    app = write(tmp_path / "flat", {"app.py": "def broken(:\n    pass\n"})
+    problems = static_problems(app)
+    assert [(p.kind, p.file, p.line) for p in problems] == [("syntax-error", "app.py", 1)]
+
+
+def test_import_time_server_start_and_network_do_not_hang(tmp_path):
+    app = write(tmp_path / "flat", {
+        "server.py": "from flask import Flask\napp = Flask(__name__)\napp.run(port=5999)\n",
+        "fetch.py": "import socket\nsocket.create_connection(('203.0.113.9', 80), timeout=30)\n",
+    })
+    started = time.perf_counter()
+    report = check_integrity(app)
+    assert time.perf_counter() - started < 20
+    errors = {p.file: p.detail for p in report.problems if p.kind == "import-error"}
+    assert list(errors) == ["fetch.py"] and "network disabled" in errors["fetch.py"]
+
+
+@pytest.mark.parametrize("name", ["flask_methodview", "flask_login_app", "fastapi_app"])
+def test_fixture_apps_hang_together(name):
+    report = check_integrity(FIXTURES / name)
+    assert report.ok, report.describe()
+    assert report.modules_checked == len(app_modules(FIXTURES / name))
+
+
+def test_the_workbench_process_never_imports_the_app(shop):
+    check_integrity(shop)
+    assert "shop" not in sys.modules and "shop.storage" not in sys.modules
+
+
+def test_not_a_directory(tmp_path):
+    with pytest.raises(ValueError, match="not a directory"):
+        check_integrity(tmp_path / "nope")
