@@ -69,9 +69,9 @@ class _IgnoreRules:
     """The ``.gitignore`` files met while walking, each applied below its own folder."""
 
     def __init__(self, src: Path, extra: tuple[str, ...]):
-        self._specs: list[tuple[str, pathspec.PathSpec]] = []
+        self._specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
         if extra:
-            self._specs.append(("", pathspec.PathSpec.from_lines("gitwildmatch", extra)))
+            self._specs.append(("", pathspec.GitIgnoreSpec.from_lines(extra)))
         self.src = src
 
     def add_gitignore(self, rel_dir: str, path: Path) -> None:
@@ -79,7 +79,7 @@ class _IgnoreRules:
             lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
             return  # an unreadable .gitignore ignores nothing; the walk goes on
-        self._specs.append((rel_dir, pathspec.PathSpec.from_lines("gitwildmatch", lines)))
+        self._specs.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(lines)))
 
     def matches(self, rel: str, is_dir: bool) -> bool:
         for base, spec in self._specs:
@@ -213,6 +213,9 @@ def looks_like_python2(text: str) -> bool:
     return bool(_PY2_PATTERNS.search(text))
 
 
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
+
+
 def read_source(path: Path, rel: str) -> SourceText:
     """Decode one Python file as the interpreter would: BOM or PEP 263 cookie first, else
     UTF-8; a file without cookie that is not UTF-8 is decoded as cp1252 (latin-1 as last
@@ -229,9 +232,11 @@ def read_source(path: Path, rel: str) -> SourceText:
         return SourceText(None, skip=FileSkip(rel, "binary", "contains NUL bytes"))
     try:
         declared, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as exc:  # unknown encoding named in the cookie
-        return SourceText(None, skip=FileSkip(rel, "encoding", str(exc)))
-    has_cookie = declared not in ("utf-8", "utf-8-sig") or data.startswith(b"\xef\xbb\xbf")
+    except SyntaxError as exc:
+        if "unknown encoding" in str(exc) or "encoding problem" in str(exc):  # the cookie names no codec
+            return SourceText(None, skip=FileSkip(rel, "encoding", str(exc)))
+        declared = "utf-8"  # no cookie and the first lines are not UTF-8: fall back below
+    has_cookie = _COOKIE.search(b"\n".join(data.split(b"\n", 2)[:2])) is not None or data.startswith(b"\xef\xbb\xbf")
     try:
         return SourceText(data.decode(declared), encoding=declared,
                           skip=FileSkip(rel, "encoding", f"declared {declared} (coding cookie); analysed")

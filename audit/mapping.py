@@ -313,6 +313,7 @@ def run_map(
                 results[f.rel] = hit
             else:
                 todo.append((f.rel, str(f.path), modules[f.rel]))
+        facts_misses = len(todo)
         for batch in _run_chunks(executor, facts_chunk, todo, jobs, show, "facts"):
             for rel, facts, skips, lines in batch:
                 results[rel] = (rel, facts, skips, lines)
@@ -364,6 +365,7 @@ def run_map(
             else:
                 path = str(src / ff.rel)
                 todo.append((ff.rel, path, ff.module, routes_by_file.get(ff.rel, [])))
+        rules_misses = len(todo)
         for batch in _run_chunks(executor, rules_chunk, todo, jobs, show, "rules", pf, cfg.disable):
             for rel, findings, errors in batch:
                 own.extend(findings)
@@ -417,6 +419,7 @@ def run_map(
         "rule_errors": rule_errors,
         "jobs": jobs,
         "cache": {"enabled": bool(cache), "hits": store.hits, "misses": store.misses,
+                  "facts_analysed": facts_misses, "rules_analysed": rules_misses,
                   "path": str(store.path) if store.path else None},
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "wall_time_s": round(wall, 3),

@@ -1,0 +1,275 @@
+"""mapping.py end to end on small trees: outputs, SARIF schema, merging, suppression,
+gate/baseline, cache, tool failures, rule errors, config, read-only SRC.
+
+The rules used here are test doubles (patched into the map) so these tests exercise the
+map's own machinery whatever rules exist at the moment; the real rules are tested in
+tests/rules and by tests/test_map_quality.py.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import sys
+import types
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+import audit
+from audit import mapping
+from audit.model import Category, Finding, Severity
+from audit.rules import Rule
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def sarif_schema() -> dict:
+    # CI clones the repository next to a copy of shared/: <parent>/shared/data
+    for base in (ROOT.parent, *ROOT.parents):
+        path = base / "shared" / "data" / "sarif-schema-2.1.0.json"
+        if path.exists():
+            return json.loads(path.read_text(encoding="utf-8"))
+    pytest.fail("sarif-schema-2.1.0.json not found next to the repository (../shared/data)")
+
+
+class PrintRule(Rule):
+    """Test double: flags every print() call."""
+
+    id = "WB901"
+    name = "test-print"
+    category = Category.DEBUG_LOGGING
+    severity = Severity.LOW
+
+    def check(self, ctx):
+        for node in ast.walk(ctx.tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+                yield self.finding(ctx, node.lineno, "print() call")
+
+
+class RouteRule(Rule):
+    """Test double: one high finding per unauthenticated route."""
+
+    id = "WB902"
+    name = "test-route"
+    category = Category.MISSING_AUTH
+    severity = Severity.HIGH
+
+    def check(self, ctx):
+        for route in ctx.routes:
+            if not route.auth:
+                yield self.finding(ctx, route.line, f"{route.key} has no auth")
+
+
+class BrokenRule(Rule):
+    id = "WB903"
+    name = "test-broken"
+    category = Category.OTHER
+    severity = Severity.LOW
+
+    def check(self, ctx):
+        raise ValueError("boom")
+
+
+@pytest.fixture
+def rules(monkeypatch):
+    def use(*classes):
+        monkeypatch.setattr(mapping, "_load_rules", lambda: (list(classes), []))
+        monkeypatch.setattr(mapping, "_RULES", None)
+    use(PrintRule, RouteRule)
+    yield use
+    mapping._RULES = None
+
+
+APP = '''from flask import Flask, request
+import subprocess
+
+app = Flask(__name__)
+
+
+@app.route("/api/items", methods=["GET", "POST"])
+def items():
+    print("debug", request.args)
+    return {}
+
+
+@app.get("/api/ping")
+def ping():
+    print("ignored")  # workbench: ignore[debug-logging]
+    print("kept")  # workbench: ignore[WB999]
+    return {}
+'''
+
+
+@pytest.fixture
+def src(tmp_path) -> Path:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "app.py").write_text(APP, encoding="utf-8")
+    (root / "other.py").write_text("def helper():\n    print('x')\n", encoding="utf-8")
+    return root
+
+
+def fake_tool(monkeypatch, name: str, findings=None, error: str | None = None):
+    module = types.ModuleType(f"audit.adapters.{name}")
+    module.available = lambda: True
+    module.version = lambda: "9.9"
+
+    def run(src, files=None, jobs=1, timeout=600):
+        if error:
+            raise RuntimeError(error)
+        return {"files": files}
+
+    module.run = run
+    module.parse = lambda raw, src: list(findings or [])
+    monkeypatch.setitem(sys.modules, f"audit.adapters.{name}", module)
+
+
+def run(src, tmp_path, **kw):
+    kw.setdefault("bandit", False)
+    kw.setdefault("semgrep", False)
+    kw.setdefault("cache", False)
+    kw.setdefault("jobs", 1)
+    kw.setdefault("progress", False)
+    return audit.map(src, out=tmp_path / "out", **kw)
+
+
+def test_outputs_columns_and_sarif_schema(src, tmp_path, rules, monkeypatch):
+    bandit_finding = Finding(rule_id="B602", category=Category.INJECTION, severity=Severity.HIGH,
+                             confidence=Severity.HIGH, file="app.py", line=9, message="subprocess", source=("bandit",))
+    fake_tool(monkeypatch, "bandit", [bandit_finding])
+    result = run(src, tmp_path, bandit=True)
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "findings.csv", "findings.sarif", "routes.csv", "summary.json"]
+    header = (out / "routes.csv").read_text().splitlines()[0].split(",")
+    assert header[:11] == ["method", "path", "file", "line", "handler", "framework", "auth", "validated",
+                           "rate_limited", "public", "categories"]
+    assert (out / "findings.csv").read_text().splitlines()[0].split(",")[:11] == [
+        "rule_id", "category", "severity", "confidence", "file", "line", "end_line", "route", "message", "source",
+        "fingerprint"]
+    log = json.loads((out / "findings.sarif").read_text())
+    jsonschema.validate(log, sarif_schema())
+    assert [r["tool"]["driver"]["name"] for r in log["runs"]] == ["workbench", "bandit"]
+    first = log["runs"][0]["results"][0]
+    assert first["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "app.py", "uriBaseId": "SRCROOT"}
+    assert set(first["properties"]) >= {"category", "severity"}
+    routed = [r for r in log["runs"][0]["results"] if r["ruleId"] == "WB901" and r["properties"].get("route")]
+    assert routed[0]["properties"]["route"] == "GET /api/items"
+    suppressed = [r for run_ in log["runs"] for r in run_["results"] if r.get("suppressions")]
+    assert len(suppressed) == 1 and suppressed[0]["suppressions"][0]["kind"] == "inSource"
+    assert result.routes.columns.tolist()[:2] == ["method", "path"]
+    assert result.summary["tools"]["bandit"] == {"status": "ok", "version": "9.9", "findings": 1,
+                                                 "time_s": result.summary["tools"]["bandit"]["time_s"]}
+
+
+def test_categories_routes_and_suppression(src, tmp_path, rules):
+    result = run(src, tmp_path)
+    by_line = {(f.file, f.line): f for f in result.finding_list}
+    assert by_line[("app.py", 15)].suppressed  # ignore[debug-logging]
+    assert not by_line[("app.py", 16)].suppressed  # ignore[WB999] names another rule
+    assert by_line[("app.py", 9)].route == "GET /api/items"
+    assert result.summary["suppressed"] == 1
+    routes = {r.key: r for r in result.route_list}
+    assert routes["GET /api/items"].categories == ("debug-logging", "missing-auth")
+    assert routes["GET /api/ping"].categories == ("debug-logging", "missing-auth")  # line 16 still counts
+    assert len({f.fingerprint for f in result.finding_list}) == len(result.finding_list)
+
+
+def test_duplicates_from_several_tools_merge(src, tmp_path, rules, monkeypatch):
+    dup = Finding(rule_id="python.print", category=Category.DEBUG_LOGGING, severity=Severity.MEDIUM,
+                  confidence=Severity.LOW, file="app.py", line=9, message="print", source=("semgrep",))
+    fake_tool(monkeypatch, "semgrep", [dup])
+    result = run(src, tmp_path, semgrep=True)
+    merged = [f for f in result.finding_list if (f.file, f.line) == ("app.py", 9)]
+    assert len(merged) == 1
+    (f,) = merged
+    assert f.source == ("workbench", "semgrep")
+    assert f.tool_ids == ("WB901", "python.print")
+    assert f.severity is Severity.MEDIUM  # the highest of the merged findings
+    assert f.rule_id == "WB901"
+
+
+def test_failing_tool_and_broken_rule_are_reported_not_fatal(src, tmp_path, rules, monkeypatch):
+    rules(PrintRule, BrokenRule)
+    fake_tool(monkeypatch, "bandit", error="bandit exploded")
+    result = run(src, tmp_path, bandit=True)
+    assert result.summary["tools"]["bandit"]["status"] == "error"
+    assert "bandit exploded" in result.summary["tools"]["bandit"]["detail"]
+    assert result.summary["tools"]["semgrep"]["status"] == "skipped"
+    errors = result.summary["rule_errors"]
+    assert {e["rule"] for e in errors} == {"WB903"} and {e["file"] for e in errors} == {"app.py", "other.py"}
+    assert any(f.rule_id == "WB901" for f in result.finding_list)  # the other rules still ran
+    assert "bandit: error" in result.describe()
+
+
+def test_gate_and_baseline(src, tmp_path, rules):
+    result = run(src, tmp_path)
+    high = sum(1 for f in result.finding_list if f.severity is Severity.HIGH and not f.suppressed)
+    assert high == 2
+    assert mapping.gate(result, "high") == 2
+    assert mapping.gate(result, "low") == len(result.active_findings)
+    baseline = tmp_path / "out" / "findings.sarif"
+    assert mapping.gate(result, "low", baseline=baseline) == 0
+    # a new finding after an unrelated edit: only it counts against the baseline
+    app = src / "app.py"
+    app.write_text("\n\n" + app.read_text().replace('return {}\n\n\n@app.get', 'print("new")\n    return {}\n\n\n@app.get', 1))
+    again = audit.map(src, bandit=False, semgrep=False, cache=False, jobs=1, progress=False)
+    assert mapping.gate(again, "low", baseline=baseline) == 1
+    with pytest.raises(mapping.MapInputError):
+        mapping.gate(again, "low", baseline=tmp_path / "missing.sarif")
+
+
+def test_config_disables_rules(src, tmp_path, rules):
+    config = tmp_path / "wb.toml"
+    config.write_text('[rules]\ndisable = ["debug-logging"]\n[routes]\npublic = ["/api/items"]\n')
+    result = run(src, tmp_path, config=config)
+    assert {f.rule_id for f in result.finding_list} == {"WB902"}
+    assert {r.key: r.public for r in result.route_list}["GET /api/items"] is True
+
+
+def test_cache_reanalyses_only_the_changed_file(src, tmp_path):
+    # the real rules, in worker processes: the cache must give exactly what a fresh map gives
+    for i in range(5):
+        (src / f"mod{i}.py").write_text(f"def f{i}():\n    return {i}\n")
+    cache_dir = tmp_path / "cache"
+    first = mapping.run_map(src, bandit=False, semgrep=False, jobs=2, progress=False, cache_dir=cache_dir)
+    assert first.summary["cache"]["facts_analysed"] == 7
+    assert first.summary["cache"]["rules_analysed"] == 7
+    (src / "mod3.py").write_text("def f3():\n    print('changed')\n    return 3\n")
+    second = mapping.run_map(src, bandit=False, semgrep=False, jobs=2, progress=False, cache_dir=cache_dir)
+    assert second.summary["cache"]["facts_analysed"] == 1
+    assert second.summary["cache"]["rules_analysed"] == 1
+    fresh = mapping.run_map(src, bandit=False, semgrep=False, jobs=2, progress=False, cache=False)
+    assert [f.to_row() for f in second.finding_list] == [f.to_row() for f in fresh.finding_list]
+    assert [r.to_row() for r in second.route_list] == [r.to_row() for r in fresh.route_list]
+
+
+def test_src_is_never_written(src, tmp_path, rules):
+    def digest(root: Path) -> dict:
+        return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(root.rglob("*")) if p.is_file()}
+
+    before = digest(src)
+    audit.map(src, bandit=False, semgrep=False, jobs=2, progress=False)  # default cache location
+    mapping.run_map(src, out=src / "map-out", bandit=False, semgrep=False, jobs=1, progress=False)
+    after = digest(src)
+    assert {k: v for k, v in after.items() if not k.startswith("map-out")} == before
+    assert not any(k.startswith("map-out/.cache") for k in after)  # the cache goes elsewhere
+
+
+def test_load_map_round_trip(src, tmp_path, rules):
+    result = run(src, tmp_path)
+    loaded = mapping.load_map(tmp_path / "out")
+    assert [r.to_row() for r in loaded.route_list] == [r.to_row() for r in result.route_list]
+    assert [f.to_row() for f in loaded.finding_list] == [f.to_row() for f in result.finding_list]
+    assert loaded.summary == json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert loaded.findings.shape == result.findings.shape
+
+
+def test_formats_choose_outputs(src, tmp_path, rules):
+    run(src, tmp_path, formats="sarif")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == ["findings.sarif"]
