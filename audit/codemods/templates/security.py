@@ -13,9 +13,9 @@ Everything the migrated code calls into lives here, on top of well-kept librarie
   400 ``validation_error`` listing every bad field.
 * ``safe_url(url)``: the SSRF guard for outbound requests built from request data.
 * ``checked_upload(file)``: extension + MIME allow-list and a sanitised, unique name.
-* ``hash_password`` / ``verify_password`` / ``check_password``: strength policy, slow
-  salted hashing, and legacy (plain, md5, sha1, sha256) hashes still accepted once and
-  upgraded.
+* ``require_strong_password`` / ``secure_password_hash`` / ``verify_password`` /
+  ``check_and_upgrade_password``: strength policy, slow salted hashing, and legacy (plain,
+  md5, sha1, sha256) hashes still accepted and upgraded on the next login.
 * ``get_logger(name)``: a module logger that never writes passwords, tokens or secrets.
 * ``authenticate_socket`` / ``room_allowed``: Socket.IO authentication and the
   room-membership hook.
@@ -51,11 +51,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.utils import secure_filename
 
 __all__ = [
-    "SENSITIVE_LIMIT", "MissingSecret", "authenticate_socket", "check_password",
-    "checked_upload", "current_user_id", "error_response", "get_logger", "hash_password",
-    "init_security", "limiter", "require_auth", "require_env", "room_allowed",
-    "safe_url", "set_room_membership_check", "socket_user_id", "validate_form",
-    "validate_json", "validate_query", "verify_password",
+    "SENSITIVE_LIMIT", "MissingSecret", "authenticate_socket", "check_and_upgrade_password",
+    "checked_upload", "current_user_id", "error_response", "get_logger", "init_security",
+    "limiter", "require_auth", "require_env", "require_strong_password", "room_allowed",
+    "safe_url", "secure_password_hash", "set_room_membership_check", "socket_user_id",
+    "validate_form", "validate_json", "validate_query", "verify_password",
 ]
 
 log = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ def _handle_http_error(exc: HTTPException):
         return error_response(400, exc.description, "validation_error", exc.details)
     response = error_response(status, _client_message(exc), getattr(exc, "error_code", None))
     if status == 429:
-        response.headers["Retry-After"] = str(_retry_after_seconds())
+        response.headers["Retry-After"] = str(_retry_after_seconds(exc))
     if status == 405 and exc.valid_methods:  # keep the Allow header werkzeug computed
         response.headers["Allow"] = ", ".join(exc.valid_methods)
     return response
@@ -162,11 +162,13 @@ def _handle_unexpected_error(exc: Exception):
     return error_response(500)
 
 
-def _retry_after_seconds() -> int:
+def _retry_after_seconds(exc: HTTPException) -> int:
     current = limiter.current_limit
-    if current is None:
-        return 60
-    return max(1, int(current.reset_at - time.time()))
+    if current is not None and current.breached:
+        return max(1, int(current.reset_at - time.time()))
+    # A limit of another Limiter (the app's own): its window is an upper bound.
+    item = getattr(getattr(exc, "limit", None), "limit", None)
+    return max(1, int(item.get_expiry())) if item is not None else 60
 
 
 # --- headers -------------------------------------------------------------------------------
@@ -436,15 +438,18 @@ def password_problems(password: Any) -> list[str]:
     return problems
 
 
-def hash_password(password: str, *, enforce_policy: bool = True) -> str:
-    """A slow salted hash of ``password`` (werkzeug's default, scrypt).
+def require_strong_password(password: Any, field: str = "password") -> str:
+    """``password`` when it meets the policy (at least 12 characters, not all one kind of
+    character); a 400 ``validation_error`` naming ``field`` otherwise. Wraps every password
+    a user sets or changes."""
+    problems = password_problems(password)
+    if problems:
+        raise RequestValidationError([{"field": field, "message": p, "type": "weak_password"} for p in problems])
+    return password
 
-    With ``enforce_policy`` (passwords chosen by a user) a weak password gives a 400
-    ``validation_error`` naming the field ``password``."""
-    if enforce_policy:
-        problems = password_problems(password)
-        if problems:
-            raise RequestValidationError([{"field": "password", "message": p, "type": "weak_password"} for p in problems])
+
+def secure_password_hash(password: str) -> str:
+    """A slow salted hash of ``password`` (werkzeug's default: scrypt)."""
     return generate_password_hash(password)
 
 
@@ -463,7 +468,7 @@ class PasswordCheck:
 
 def verify_password(stored: str | None, given: Any) -> PasswordCheck:
     """Check ``given`` against ``stored``: a werkzeug hash, or a legacy plain/md5/sha1/sha256
-    value (then ``needs_rehash`` tells the caller to store :func:`hash_password` instead)."""
+    value (then ``needs_rehash`` tells the caller to store :func:`secure_password_hash` instead)."""
     if not stored or not isinstance(given, str):
         return PasswordCheck(False)
     if re.match(r"^(scrypt|pbkdf2|argon2|bcrypt)[:$]", stored):
@@ -478,7 +483,7 @@ def verify_password(stored: str | None, given: Any) -> PasswordCheck:
     return PasswordCheck(hmac.compare_digest(stored.encode(), given.encode()), needs_rehash=True)
 
 
-def check_password(obj: Any, attribute: str, given: Any) -> bool:
+def check_and_upgrade_password(obj: Any, attribute: str, given: Any) -> bool:
     """Verify ``given`` against ``obj.<attribute>``; a legacy hash that matches is replaced
     by a slow salted one (saved through the object's SQLAlchemy session, if any), so that no
     user is locked out and none stays on the weak hash."""
@@ -486,7 +491,7 @@ def check_password(obj: Any, attribute: str, given: Any) -> bool:
         return False
     result = verify_password(getattr(obj, attribute, None), given)
     if result.needs_rehash:
-        setattr(obj, attribute, hash_password(given, enforce_policy=False))
+        setattr(obj, attribute, secure_password_hash(given))
         _save(obj)
     return bool(result)
 

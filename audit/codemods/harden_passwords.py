@@ -1,0 +1,169 @@
+"""HardenPasswordsCommand: strong passwords, slow salted hashes, legacy hashes upgraded at login."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+import libcst.matchers as m
+
+from ..model import Category
+from . import MigrationCommand
+from ._route_handlers import dotted
+from .guard_outbound_urls import tainted_names
+
+_PASSWORD = re.compile(r"(?i)(pass(word|wd)?|pwd|^pw$|^candidate$|^plain(text)?$)")
+_PASSWORD_FIELD = re.compile(r"(?i)^(password|passwd|pwd|password_hash|hashed_password|pw_hash|password_digest)$")
+_FAST_HASHES = {"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "blake2b", "blake2s"}
+_HASHERS = re.compile(r"(?i)(hash|digest|encrypt)")
+
+
+def _names_password(node: cst.CSTNode) -> bool:
+    for found in m.findall(node, m.Name() | m.SimpleString()):
+        text = found.value if isinstance(found, cst.Name) else (
+            found.evaluated_value if isinstance(found.evaluated_value, str) else "")
+        if _PASSWORD.search(text):
+            return True
+    return False
+
+
+def _fast_hash_input(node: cst.CSTNode) -> cst.BaseExpression | None:
+    """``x`` for ``hashlib.md5(x.encode(...)).hexdigest()`` (and sha1/sha256/...)."""
+    if not m.matches(node, m.Call(func=m.Attribute(attr=m.Name("hexdigest") | m.Name("digest")))):
+        return None
+    inner = node.func.value
+    if not isinstance(inner, cst.Call) or dotted(inner.func).rsplit(".", 1)[-1] not in _FAST_HASHES or not inner.args:
+        return None
+    data = inner.args[0].value
+    if m.matches(data, m.Call(func=m.Attribute(attr=m.Name("encode")))):
+        return data.func.value
+    return data
+
+
+def _hash_call_input(node: cst.CSTNode) -> cst.BaseExpression | None:
+    """The password hashed by ``node`` (a fast hash, or a call to a hashing function)."""
+    fast = _fast_hash_input(node)
+    if fast is not None:
+        return fast
+    if isinstance(node, cst.Call) and _HASHERS.search(dotted(node.func).rsplit(".", 1)[-1]) and node.args \
+            and node.args[0].keyword is None:
+        return node.args[0].value
+    return None
+
+
+def _call(name: str, *args: cst.BaseExpression) -> cst.Call:
+    arguments = [cst.Arg(a, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) for a in args[:-1]]
+    return cst.Call(func=cst.Name(name), args=[*arguments, cst.Arg(args[-1])])
+
+
+class HardenPasswordsCommand(MigrationCommand):
+    """Passwords get a slow salted hash, a strength policy when users set them, and a
+    login that still accepts the old hashes (then upgrades them), so nobody is locked out:
+
+    * ``hashlib.md5(password.encode()).hexdigest()`` (sha1, sha256...) becomes
+      ``secure_password_hash(password)`` (werkzeug's scrypt);
+    * ``user.password_hash == hash(given)`` becomes
+      ``check_and_upgrade_password(user, "password_hash", given)`` (accepts werkzeug hashes
+      and legacy plain/md5/sha1/sha256 values, and re-hashes a legacy one);
+      ``stored == hash(given)`` becomes ``verify_password(stored, given)``;
+    * a password from the request that is stored or hashed is wrapped in
+      ``require_strong_password(...)`` (400 ``validation_error`` when shorter than 12
+      characters or all one kind of character); a plain one stored as is gets hashed."""
+
+    DESCRIPTION = "Slow salted password hashes, strength policy on set/change, legacy hashes upgraded at login."
+    NAME = "harden-passwords"
+    ORDER = 80
+    FIXES = (Category.WEAK_PASSWORD,)
+
+    def __init__(self, context, migration=None) -> None:
+        super().__init__(context, migration)
+        self._tainted: list[set[str]] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._tainted.append(tainted_names(node))
+
+    def leave_FunctionDef(self, original_node, updated_node):
+        self._tainted.pop()
+        return updated_node
+
+    def _from_request(self, node: cst.CSTNode) -> bool:
+        tainted = self._tainted[-1] if self._tainted else set()
+        return any(isinstance(n, cst.Name) and (n.value in tainted or n.value == "request")
+                   for n in m.findall(node, m.Name()))
+
+    # --- hashing ------------------------------------------------------------------------------
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        data = _fast_hash_input(updated_node)
+        if data is not None and _names_password(data):
+            self.import_security("secure_password_hash")
+            return _call("secure_password_hash", data)
+        if not self._tainted:
+            return updated_node
+        # create_user(password_hash=hash(pw)) / User(password=pw): a password being stored
+        constructor = dotted(updated_node.func).rsplit(".", 1)[-1][:1].isupper()
+        args, changed = [], False
+        for arg in updated_node.args:
+            if arg.keyword is not None and _PASSWORD_FIELD.match(arg.keyword.value):
+                value = self._stored_value(arg.value, plain_allowed=constructor)
+                if value is not None:
+                    arg, changed = arg.with_changes(value=value), True
+            args.append(arg)
+        return updated_node.with_changes(args=args) if changed else updated_node
+
+    # --- login: comparisons against a stored hash ----------------------------------------------
+
+    def leave_Comparison(self, original_node: cst.Comparison, updated_node: cst.Comparison) -> cst.BaseExpression:
+        if len(updated_node.comparisons) != 1 or not isinstance(updated_node.comparisons[0].operator, (cst.Equal, cst.NotEqual)):
+            return updated_node
+        left, right = updated_node.left, updated_node.comparisons[0].comparator
+        for stored, other in ((left, right), (right, left)):
+            given = _hash_call_input(other)
+            if given is None and isinstance(stored, cst.Attribute) and _PASSWORD_FIELD.match(stored.attr.value) \
+                    and _names_password(other) and not isinstance(other, cst.SimpleString):
+                given = other  # user.password == data["password"]: a plain-text comparison
+            if given is None or not _names_password(stored) or isinstance(stored, cst.Call):
+                continue
+            if isinstance(stored, cst.Attribute):
+                self.import_security("check_and_upgrade_password")
+                check = _call("check_and_upgrade_password", stored.value,
+                              cst.SimpleString(f'"{stored.attr.value}"'), given)
+            else:
+                self.import_security("verify_password")
+                check = _call("verify_password", stored, given)
+            if isinstance(updated_node.comparisons[0].operator, cst.NotEqual):
+                return cst.UnaryOperation(operator=cst.Not(), expression=check)
+            return check
+        return updated_node
+
+    # --- set/change: the password a user chooses ---------------------------------------------------
+
+    def _strong(self, value: cst.BaseExpression) -> cst.BaseExpression:
+        if m.matches(value, m.Call(func=m.Name("require_strong_password"))):
+            return value
+        self.import_security("require_strong_password")
+        return _call("require_strong_password", value)
+
+    def _stored_value(self, value: cst.BaseExpression, plain_allowed: bool = True) -> cst.BaseExpression | None:
+        """The new value of a stored password with the policy (and hashing) applied, or None."""
+        hashed = _hash_call_input(value)
+        if hashed is not None and isinstance(value, cst.Call):
+            if not self._from_request(hashed) or m.matches(hashed, m.Call(func=m.Name("require_strong_password"))):
+                return None
+            args = list(value.args)
+            args[0] = args[0].with_changes(value=self._strong(hashed))
+            return value.with_changes(args=args)
+        if plain_allowed and self._from_request(value) and not isinstance(value, cst.Call):
+            self.import_security("secure_password_hash")
+            return _call("secure_password_hash", self._strong(value))
+        return None
+
+    def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign:
+        if len(updated_node.targets) != 1:
+            return updated_node
+        target = updated_node.targets[0].target
+        if isinstance(target, cst.Attribute) and _PASSWORD_FIELD.match(target.attr.value):
+            value = self._stored_value(updated_node.value)
+            if value is not None:
+                return updated_node.with_changes(value=value)
+        return updated_node
