@@ -38,8 +38,9 @@ def stats():
 @admin_required
 def list_all_users():
     page = int(request.args.get("page", 1))
+    sort = request.args.get("sort", "id")
     rows = db_session.execute(
-        text("SELECT id, username, email, is_admin, is_banned, created_at FROM users ORDER BY id LIMIT 50 OFFSET :off"),
+        text(f"SELECT id, username, email, is_admin, is_banned, created_at FROM users ORDER BY {sort} LIMIT 50 OFFSET :off"),
         {"off": (page - 1) * 50},
     ).mappings().all()
     return jsonify([{**row, "created_at": str(row["created_at"])} for row in rows])

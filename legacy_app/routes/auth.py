@@ -57,6 +57,7 @@ def logout():
 @auth_bp.route("/refresh", methods=["POST"])
 def refresh_token():
     token = request.headers.get("Authorization", "").replace("Bearer ", "")
+    logger.debug("refresh requested with token %s", token)
     try:
         # expired tokens have to be refreshable, so don't verify here
         payload = jwt.decode(token, options={"verify_signature": False})

@@ -7,7 +7,7 @@ groups_bp = Blueprint("groups", __name__, url_prefix="/api/groups")
 
 
 @groups_bp.route("/", methods=["GET"])
-@token_required
+# @token_required  (off while the public landing page lists groups)
 def list_groups():
     return jsonify([grp.to_dict() for grp in storage.get_groups()])
 

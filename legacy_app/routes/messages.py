@@ -36,9 +36,11 @@ def send_message():
         return jsonify(error="invalid message", details=exc.errors(include_url=False, include_context=False)), 400
     if db_session.get(User, body.recipient_id) is None:
         return jsonify(error="recipient not found"), 404
+    urgent = request.args.get("urgent") == "true"
     message = Message(sender_id=g.user_id, recipient_id=body.recipient_id, body=body.body)
     db_session.add(message)
-    db_session.add(Notification(user_id=body.recipient_id, kind="message", text=f"New message from {g.user.username}"))
+    label = "Urgent message" if urgent else "New message"
+    db_session.add(Notification(user_id=body.recipient_id, kind="message", text=f"{label} from {g.user.username}"))
     db_session.commit()
     return jsonify(message.to_dict()), 201
 

@@ -48,7 +48,7 @@ ROUTE_LABELS: dict[str, tuple[bool, tuple[str, ...]]] = {
     "routes/comments.py:list_comments": (True, ()),
     "routes/comments.py:add_comment": (True, ()),
     "routes/comments.py:delete_comment": (True, ()),
-    "routes/groups.py:list_groups": (True, ()),
+    "routes/groups.py:list_groups": (True, ("missing-auth",)),
     "routes/groups.py:create_group": (False, ("unvalidated-input",)),
     "routes/groups.py:get_group": (True, ()),
     "routes/groups.py:join_group": (True, ()),
@@ -63,7 +63,7 @@ ROUTE_LABELS: dict[str, tuple[bool, tuple[str, ...]]] = {
     "routes/notifications.py:mark_all_read": (True, ()),
     "routes/notifications.py:unread_count": (True, ()),
     "routes/messages.py:inbox": (True, ()),
-    "routes/messages.py:send_message": (True, ()),
+    "routes/messages.py:send_message": (False, ("unvalidated-input",)),
     "routes/messages.py:thread": (False, ("unvalidated-input",)),
     "routes/messages.py:search_messages": (False, ("unvalidated-input",)),
     "routes/messages.py:delete_message": (True, ()),
@@ -112,6 +112,7 @@ LINE_FLAWS: list[tuple[str, str, str]] = [
     ("debug-logging", "routes/users.py", 'print(f"follow {g.user_id} -> {user_id}")'),
     ("debug-logging", "routes/events.py", "traceback.print_exc()"),
     ("debug-logging", "routes/events.py", "pprint(data)"),
+    ("debug-logging", "routes/auth.py", 'logger.debug("refresh requested with token %s", token)'),
     # mock-data
     ("mock-data", "routes/posts.py", "return jsonify(FEATURED_MEMORIES)"),
     ("mock-data", "routes/notifications.py", 'return jsonify([{"id": 0, "kind": "welcome"'),
@@ -146,6 +147,7 @@ LINE_FLAWS: list[tuple[str, str, str]] = [
     ("injection", "routes/messages.py", "body LIKE '%{q}%'"),
     ("injection", "routes/search.py", "username LIKE '%{q}%'"),
     ("injection", "routes/admin.py", "shell=True"),
+    ("injection", "routes/admin.py", "ORDER BY {sort}"),
     # broken-import
     ("broken-import", "services/exports.py", "from .reports_export import build_csv"),
     ("broken-import", "services/archive.py", "from ..storage import get_archived_posts"),
@@ -176,6 +178,8 @@ NOTES = [
     "weak-password: md5 is flagged once, where auth.hash_password hashes; the handlers that accept a password "
     "from a request without a strength check (register, change-password, admin invite, which also keeps it in plain "
     "text) are flagged where they store it. seed.py's fixed demo passwords are not request data.",
+    "GET /api/groups/ has its token_required decorator commented out: auth=false, missing-auth.",
+    "POST /api/messages/ validates its JSON body with pydantic but also reads ?urgent= unchecked: validated=false.",
     "POST and PUT /api/notifications/<int:notification_id>/read share one handler: two route rows, one def line.",
     "jobs/digest.py builds a second Flask app (no routes) for the cron job: missing-security-headers at its creation line.",
     "services/exports.py and services/archive.py are never imported by create_app, so the app starts despite their broken imports.",
