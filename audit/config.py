@@ -35,9 +35,11 @@ DEFAULT_PUBLIC = (
 # A path is sensitive (needs a rate limit) when one of its segments matches, or the route uploads files.
 DEFAULT_SENSITIVE = (
     r"log-?in|sign-?in|register|sign-?up|token|refresh(-token)?|auth|"
-    r"(password|pwd)([-_/].*)?|(reset|forgot|change)[-_]?password|verify|verification|otp|2fa|mfa|code|"
-    r"upload(s)?|avatar|attachments?",
+    r"(password|pwd)([-_/].*)?|(reset|forgot|change)[-_]?password|verify|verification|otp|2fa|mfa|code",
+    # uploads: sensitive when a request sends a file (POST/PUT/PATCH), not when one is downloaded
+    r"upload(s)?|avatar|attachments?|files?|images?|photos?|media|documents?",
 )
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 # Segments that make a path private whatever its tail says (public defaults only).
@@ -60,8 +62,12 @@ class Config:
     def is_public(self, path: str) -> bool:
         return _matches(path, DEFAULT_PUBLIC[0], self.public, private_segments=True)
 
-    def is_sensitive(self, path: str) -> bool:
-        return _matches(path, DEFAULT_SENSITIVE[0], self.sensitive)
+    def is_sensitive(self, path: str, method: str | None = None) -> bool:
+        """Whether a route needs a rate limit: authentication paths, the config's list, and
+        upload paths for methods that send a body (any method when ``method`` is None)."""
+        if _matches(path, DEFAULT_SENSITIVE[0], self.sensitive):
+            return True
+        return (method is None or method.upper() in _BODY_METHODS) and _matches(path, DEFAULT_SENSITIVE[1], ())
 
     def rule_enabled(self, rule_id: str, name: str = "", category: str = "") -> bool:
         return not ({rule_id, name, category} & self.disable)

@@ -81,7 +81,7 @@ def assess(project: Project, endpoints: list[Endpoint], config: Config) -> list[
             method=ep.method, path=ep.path, file=f.rel, line=fn.line, handler=ep.handler, framework=ep.framework,
             auth=auth, validated=not unvalidated, rate_limited=ep.limited,
             public=config.is_public(ep.path), module=f.module, data_access=data_access,
-            sensitive=config.is_sensitive(ep.path) or uploads, end_line=fn.end_line,
+            sensitive=config.is_sensitive(ep.path, ep.method) or uploads, end_line=fn.end_line,
             reads=tuple(reads), guards=tuple(dict.fromkeys(guard_names)),
         ))
     routes.sort(key=lambda r: (r.file, r.line, r.path, _METHOD_ORDER.get(r.method, 9)))
