@@ -188,6 +188,11 @@ def run_pipeline(legacy: str | Path, target: str | Path, reports: str | Path,
     summary["pipeline_seconds"] = round(time.perf_counter() - started, 2)
     summary.update(build_index(layout, stages=stages, ok=summary["ok"], error=failed,
                                legacy=legacy_path, target=target_path))
+    verification = summary.get("verification")
+    if summary["ok"] and verification is not None and not verification.get("ok"):
+        summary["ok"] = False  # every stage ran, but the migrated app failed its checks
+        summary["error"] = "the migrated app did not pass verification (see verify/ and index.html)"
+        log(f"workbench run: {summary['error']}")
     summary["export_seconds"] = round(time.perf_counter() - t0, 2)
     layout.summary_json.write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
     log(f"  {'reports':<14} {summary['export_seconds']:6.1f} s")

@@ -23,8 +23,9 @@ Example::
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -375,7 +376,7 @@ class BatchOutcome:
     files: tuple[str, ...]
     files_changed: tuple[str, ...]
     diff: str
-    seconds: float
+    seconds: float | None  # None when one migration applied several batches at once
 
 
 @dataclass
@@ -401,7 +402,8 @@ class Mitigation:
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{
             "batch": o.batch, "name": o.name, "files": len(o.files), "files_changed": len(o.files_changed),
-            "changed": ", ".join(o.files_changed), "seconds": round(o.seconds, 2),
+            "changed": ", ".join(o.files_changed),
+            "seconds": None if o.seconds is None else round(o.seconds, 2),
         } for o in self.outcomes], columns=["batch", "name", "files", "files_changed", "changed", "seconds"])
 
     def to_json(self, path: str | Path) -> Path:
@@ -412,7 +414,8 @@ class Mitigation:
             "target": self.target,
             "by_batch": self.by_batch,
             "batches": [{"batch": o.batch, "name": o.name, "files": list(o.files),
-                         "files_changed": list(o.files_changed), "seconds": round(o.seconds, 3)}
+                         "files_changed": list(o.files_changed),
+                         "seconds": None if o.seconds is None else round(o.seconds, 3)}
                         for o in self.outcomes],
             "migration_report": str(Path(self.target) / "MIGRATION.json"),
         }
@@ -431,52 +434,68 @@ def _selected(plan: Plan, batches: Any) -> list[Batch]:
     return [b for b in plan.batches if b.id in chosen]
 
 
-def apply_plan(plan: Plan, src: str | Path, target: str | Path, *, batches: Any = "all", by_batch: bool = True,
-               only: Iterable[str] | None = None, skip: Iterable[str] | None = None, jobs: int | None = None,
-               config: str | Path | None = None, progress: bool | None = None,
+def apply_plan(plan: Plan, src: str | Path, target: str | Path, *, batches: Any = "all", by_batch: bool = False,
+               only: Iterable[str] | str | None = None, skip: Iterable[str] | str | None = None,
+               jobs: int | None = None, config: str | Path | None = None, progress: bool | None = None,
                migrate: Any = None) -> Mitigation:
-    """Run the codemods over ``src`` into ``target``, batch by batch in plan order (or all at once).
+    """Run the codemods over ``src`` into ``target`` for the selected batches.
 
     ``batches`` is ``"all"``, a batch id or a list of ids (the batches they depend on are
-    added). Batch by batch, each step migrates the files of every batch so far, so that the
-    target after step *k* is exactly "batches 0..k applied", ready to be verified on its
-    own; the step's diff shows only what that batch added. When every batch is selected,
-    the last step migrates the whole tree, so the end result equals a one-shot migration.
+    added). With ``by_batch``, the batches are applied one after the other: step *k*
+    migrates the files of every batch so far, so that the target after step *k* is
+    exactly "batches 0..k applied", ready to be verified on its own (one migration per
+    batch: slower). Without it, one migration applies them all and its diff is split per
+    batch. Either way, when every batch is selected the (last) migration covers the whole
+    tree, so the result equals ``workbench migrate``'s. Modules the migration adds (the
+    security setup, generated schemas) are shown with the first batch.
     ``migrate`` replaces ``audit.migrate`` (for tests).
     """
-    import time
-
     from .report.views import split_diff  # the diff splitter lives with the views that show it
 
     if migrate is None:
         from .api import migrate
     chosen = _selected(plan, batches)
-    by_batch = by_batch and bool(chosen)
+    everything = len(chosen) == len(plan.batches)
     # Codemod lists may arrive as "a,b" from a command line parameter.
     only = [o.strip() for o in only.split(",") if o.strip()] if isinstance(only, str) else only
     skip = [s.strip() for s in skip.split(",") if s.strip()] if isinstance(skip, str) else skip
-    everything = len(chosen) == len(plan.batches)
-    steps = chosen if by_batch else chosen[-1:]
-    outcomes: list[BatchOutcome] = []
-    done: list[str] = []
-    result = None
-    for n, batch in enumerate(chosen if by_batch else [None]):
-        files_now = [f for b in (chosen[: n + 1] if by_batch else chosen) for f in b.files]
-        last = n == len(steps) - 1
-        files_arg = None if (last and everything) else sorted(set(files_now))
+
+    def run(files: list[str] | None) -> tuple[Any, float]:
         started = time.perf_counter()
-        result = migrate(src, target, only=only, skip=skip, files=files_arg, jobs=jobs, config=config,
+        result = migrate(src, target, only=only, skip=skip, files=files, jobs=jobs, config=config,
                          progress=progress)
-        new_pieces = [p for p in split_diff(result.diff) if p.file not in done]
-        changed = tuple(sorted(p.file for p in new_pieces))
-        outcomes.append(BatchOutcome(
-            batch=batch.id if batch else -1,
-            name=batch.name if batch else "all batches",
-            files=tuple(batch.files) if batch else tuple(sorted(set(files_now))),
-            files_changed=changed,
-            diff="".join(p.text for p in new_pieces),
-            seconds=time.perf_counter() - started,
-        ))
-        done.extend(changed)
+        return result, time.perf_counter() - started
+
+    outcomes: list[BatchOutcome] = []
+    result = None
+    if by_batch and chosen:
+        shown: set[str] = set()
+        for n, batch in enumerate(chosen):
+            files = sorted({f for b in chosen[: n + 1] for f in b.files})
+            last = n == len(chosen) - 1
+            result, seconds = run(None if last and everything else files)
+            pieces = [p for p in split_diff(result.diff) if p.file not in shown]
+            shown.update(p.file for p in pieces)
+            outcomes.append(_outcome(batch, pieces, seconds))
+    else:
+        files = None if everything else sorted({f for b in chosen for f in b.files})
+        result, seconds = run(files)
+        pieces = split_diff(result.diff)
+        owner = {f: b.id for b in chosen for f in b.files}
+        first = chosen[0].id if chosen else -1
+        for batch in chosen:
+            mine = [p for p in pieces if owner.get(p.file, first) == batch.id]
+            outcomes.append(_outcome(batch, mine, None))
+        if not chosen:
+            outcomes.append(BatchOutcome(-1, "whole tree", (), tuple(p.file for p in pieces),
+                                         "".join(p.text for p in pieces), seconds))
+        elif outcomes:
+            outcomes[0] = replace(outcomes[0], seconds=seconds)  # one migration did all the work
     return Mitigation(target=str(target), outcomes=outcomes, report=dict(getattr(result, "report", {}) or {}),
-                      by_batch=by_batch)
+                      by_batch=bool(by_batch and chosen))
+
+
+def _outcome(batch: Batch, pieces: list, seconds: float | None) -> BatchOutcome:
+    return BatchOutcome(batch=batch.id, name=batch.name, files=batch.files,
+                        files_changed=tuple(sorted(p.file for p in pieces)),
+                        diff="".join(p.text for p in pieces), seconds=seconds)

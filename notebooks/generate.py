@@ -130,10 +130,12 @@ MITIGATE = [
 # 3. Mitigate: rewrite the code, batch by batch
 
 The codemods rewrite a **copy** of the legacy app into the target folder (the legacy
-tree is never modified). Batch by batch, each step migrates the files of every batch
-so far, so the target after each step can be verified on its own; when every batch is
-applied the result is the same as a one-shot migration. Below: per batch, the diff of
-each file it changed, and what the migration left for a person (with the reason).
+tree is never modified). By default one migration applies the selected batches and its
+changes are shown batch by batch; with `by_batch = True` each batch is applied on top
+of the previous ones, so the target after each step can be verified on its own. When
+every batch is applied the result is the same as `workbench migrate`. Below: per
+batch, the diff of each file it changed, and what the migration left for a person
+(with the reason).
 
 What was applied is recorded in `mitigate.json`; the target's own `MIGRATION.json`
 lists per file the codemods applied and anything skipped."""),
@@ -143,7 +145,7 @@ legacy = "legacy_app"  # the codebase to migrate (read only)
 target = "reports/target_app"  # where the migrated copy is written
 out = "reports"  # the run's output folder: reads out/plan.json, writes out/mitigate.json
 batches = "all"  # "all", a batch id, or a list of batch ids (their dependencies are added)
-by_batch = True  # apply batch by batch (True) or everything in one step (False)
+by_batch = False  # True: apply and check each batch on its own (one migration per batch, slower)
 only = None  # a list of codemod names to apply (None: all)
 skip = None  # a list of codemod names not to apply
 jobs = None  # worker processes (None: all cores)

@@ -171,3 +171,67 @@ def test_risk_by_module_marks_foundation(app_map):
     frame = risk_by_module(app_map).set_index("module")
     assert frame.loc["config.py", "kind"] == FOUNDATION
     assert frame.loc["routes/posts.py", "kind"] == "routes" and frame.loc["routes/posts.py", "routes"] == 2
+
+
+# --- apply_plan with a stand-in for audit.migrate --------------------------------------
+
+class FakeMigrate:
+    """Records the calls; its diff touches every requested file (all files when None)."""
+
+    def __init__(self, all_files):
+        self.calls = []
+        self.all_files = all_files
+
+    def __call__(self, src, target, *, only, skip, files, jobs, config, progress):
+        self.calls.append({"files": files, "only": only, "skip": skip})
+        touched = sorted(self.all_files if files is None else files) + ["workbench_security.py"]
+        diff = "".join(f"--- a/{f}\n+++ b/{f}\n@@ -1 +1 @@\n-old\n+new\n" for f in touched)
+        return SimpleNamespace(diff=diff, report={"files": {"routes/posts.py": {"left_for_human": ["raw SQL"]}}})
+
+
+def _all_files(plan):
+    return [f for b in plan.batches for f in b.files]
+
+
+def test_apply_all_at_once_is_one_migration_split_per_batch(app_map, tmp_path):
+    plan = make_plan(app_map, batch_size=2)
+    fake = FakeMigrate(_all_files(plan))
+    from audit.plan import apply_plan
+
+    result = apply_plan(plan, "legacy", tmp_path / "t", migrate=fake, only="add-auth, add-rate-limits")
+    assert len(fake.calls) == 1 and fake.calls[0]["files"] is None  # the whole tree, like `workbench migrate`
+    assert fake.calls[0]["only"] == ["add-auth", "add-rate-limits"]
+    assert [o.batch for o in result.outcomes] == [0, 1, 2, 3]
+    assert "workbench_security.py" in result.outcomes[0].files_changed  # added modules go with batch 0
+    assert set(result.outcomes[1].files_changed) == {"routes/posts.py", "routes/auth.py"}
+    assert result.outcomes[0].seconds is not None and result.outcomes[1].seconds is None
+    assert result.left_for_human().to_dict("records") == [{"file": "routes/posts.py", "note": "raw SQL"}]
+    path = result.to_json(tmp_path / "mitigate.json")
+    assert json.loads(path.read_text())["batches"][1]["files_changed"] == ["routes/auth.py", "routes/posts.py"]
+
+
+def test_apply_by_batch_accumulates_and_shows_each_file_once(app_map, tmp_path):
+    plan = make_plan(app_map, batch_size=2)
+    fake = FakeMigrate(_all_files(plan))
+    from audit.plan import apply_plan
+
+    result = apply_plan(plan, "legacy", tmp_path / "t", by_batch=True, migrate=fake)
+    files = [c["files"] for c in fake.calls]
+    assert files[0] == sorted(plan.batches[0].files)
+    assert files[1] == sorted(plan.files_through(1))
+    assert files[-1] is None  # the last step covers the whole tree
+    shown = [f for o in result.outcomes for f in o.files_changed]
+    assert len(shown) == len(set(shown))
+    assert all(o.seconds is not None for o in result.outcomes)
+
+
+def test_apply_selected_batches_adds_the_foundation(app_map, tmp_path):
+    plan = make_plan(app_map, batch_size=2)
+    fake = FakeMigrate(_all_files(plan))
+    from audit.plan import apply_plan
+
+    result = apply_plan(plan, "legacy", tmp_path / "t", batches=[2], migrate=fake)
+    assert [o.batch for o in result.outcomes] == [0, 2]
+    assert fake.calls[0]["files"] == sorted(set(plan.batches[0].files) | set(plan.batches[2].files))
+    with pytest.raises(PlanError):
+        apply_plan(plan, "legacy", tmp_path / "t", batches=[9], migrate=fake)

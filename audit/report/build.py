@@ -39,27 +39,43 @@ def _read_json(path: Path) -> Any | None:
         return None
 
 
+def _problem_text(problem: Any) -> str:
+    if isinstance(problem, dict):
+        where = str(problem.get("file", "")) + (f":{problem['line']}" if problem.get("line") else "")
+        parts = [problem.get("severity", ""), problem.get("kind", ""), where, problem.get("detail", "")]
+        return " ".join(str(p) for p in parts if p) or json.dumps(problem, sort_keys=True, default=str)
+    return str(problem)
+
+
 def save_verification(result: Any, path: str | Path) -> Path:
-    """Record a verification result (``audit.verify``) as JSON for the summary page."""
+    """Record a verification result (``audit.verify``) as JSON for the summary page:
+    whether it passed, verdicts per route, the failing routes and the integrity problems."""
     frame = getattr(result, "routes", None)
-    status_counts: dict[str, int] = {}
+    by_verdict: dict[str, int] = {}
+    failing: list[str] = []
     if isinstance(frame, pd.DataFrame) and not frame.empty:
-        for column in ("status", "result", "outcome", "verdict"):
-            if column in frame.columns:
-                status_counts = {str(k): int(v) for k, v in frame[column].value_counts().items()}
-                break
-    integrity = getattr(result, "integrity", None) or []
-    if isinstance(integrity, pd.DataFrame):
-        problems = [" ".join(str(v) for v in row) for row in integrity.astype(str).itertuples(index=False)]
-    elif isinstance(integrity, dict):
-        problems = [f"{k}: {v}" for k, v in integrity.items()]
+        column = next((c for c in ("verdict", "status", "result", "outcome") if c in frame.columns), None)
+        if column:
+            by_verdict = {str(k): int(v) for k, v in frame[column].value_counts().items()}
+            bad = frame[frame[column].astype(str).isin(["fail", "failed", "error"])]
+            failing = [" ".join(str(row.get(k, "")) for k in ("method", "path", "reason")).strip()
+                       for row in bad.head(50).to_dict("records")]
+    integrity = getattr(result, "integrity", None)
+    if hasattr(integrity, "rows"):
+        problems = [_problem_text(p) for p in integrity.rows()]
+    elif isinstance(integrity, pd.DataFrame):
+        problems = [_problem_text(p) for p in integrity.to_dict("records")]
+    elif isinstance(integrity, (list, tuple)):
+        problems = [_problem_text(p) for p in integrity]
     else:
-        problems = [str(p) for p in integrity]
+        problems = [] if integrity is None else [str(integrity)]
     data = {
         "ok": bool(getattr(result, "ok", False)),
         "routes": int(len(frame)) if isinstance(frame, pd.DataFrame) else None,
-        "by_status": status_counts,
+        "by_status": by_verdict,
+        "failing": failing,
         "problems": problems,
+        "error": getattr(result, "error", None),
         "description": result.describe() if hasattr(result, "describe") else str(result),
     }
     path = Path(path)

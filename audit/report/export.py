@@ -11,18 +11,23 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
+if TYPE_CHECKING:
+    import nbformat
 
 __all__ = ["ASSETS", "export_html", "external_resources"]
 
 ASSETS = Path(__file__).with_name("assets")
 
 
-def export_html(notebook: str | Path | nbformat.NotebookNode, html_path: str | Path, *,
+def export_html(notebook: "str | Path | nbformat.NotebookNode", html_path: str | Path, *,
                 code: bool = False, title: str | None = None) -> Path:
     """Write ``notebook`` as one HTML file that opens offline; without ``code``, no code cells."""
-    from nbconvert import HTMLExporter  # imported here: nbconvert is slow to import
+    # Imported here: nbformat pulls in jsonschema, which takes seconds to import, and the
+    # notebooks import this package without ever exporting anything.
+    import nbformat
+    from nbconvert import HTMLExporter
 
     nb = notebook if isinstance(notebook, nbformat.NotebookNode) else nbformat.read(str(notebook), as_version=4)
     if title:

@@ -158,8 +158,8 @@ def remaining(source: Any, min_severity: str = "low") -> pd.DataFrame:
 
 def migration_notes(report: Any) -> pd.DataFrame:
     """What MIGRATION.json says was left for a human, whatever its exact nesting: any entry
-    under a key meaning "left for a human" (left_for_human, manual, skipped, todo...), per file."""
-    keys = ("left_for_human", "needs_human", "manual", "skipped", "todo", "not_fixed", "left")
+    under a key meaning "left for a human" (notes, left_for_human, skipped, reason...), per file."""
+    keys = ("left_for_human", "needs_human", "manual", "notes", "skipped", "reason", "todo", "not_fixed", "left")
     notes: list[dict[str, str]] = []
 
     def text(item: Any) -> str:

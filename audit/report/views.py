@@ -140,7 +140,8 @@ def batch_diffs(outcomes: Iterable) -> Html:
     parts = []
     for o in outcomes:
         title = f"Batch {o.batch}: {o.name}" if o.batch >= 0 else "All batches at once"
+        timing = f" in {o.seconds:.1f} s" if o.seconds is not None else ""
         parts.append(f"<h4>{html.escape(title)}</h4>"
-                     f"<p>{len(o.files_changed)} file(s) changed in {o.seconds:.1f} s.</p>"
+                     f"<p>{len(o.files_changed)} file(s) changed{timing}.</p>"
                      + str(diff(o.diff)))
     return Html("".join(parts) or "<p><em>nothing applied</em></p>")
