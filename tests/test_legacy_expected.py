@@ -4,6 +4,7 @@ their snippets name) and that the app has the shape the issue promises."""
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import importlib.util
 import re
@@ -132,6 +133,7 @@ def test_size_and_mix_of_the_app():
     assert 0.25 <= len(clean) / len(routes) <= 0.5, len(clean)
 
 
+@functools.lru_cache(maxsize=None)
 def _handler_end(rel: str, handler: str) -> int:
     tree = ast.parse((APP_DIR / rel).read_text())
     node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == handler)
