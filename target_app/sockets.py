@@ -8,6 +8,7 @@ from .auth import decode_token
 from .db import db_session
 from .extensions import socketio
 from .models import ChatMessage
+from .workbench_security import authenticate_socket, room_allowed
 
 NAMESPACE = "/chat"
 
@@ -21,6 +22,7 @@ def room_name(group_id):
 
 @socketio.on("connect", namespace=NAMESPACE)
 def on_connect(auth=None):
+    authenticate_socket(auth)
     token = (auth or {}).get("token") or request.args.get("token")
     user_id = None
     if token:
@@ -39,6 +41,8 @@ def on_disconnect(reason=None):
 @socketio.on("join", namespace=NAMESPACE)
 def on_join(data):
     room = room_name(data["group_id"])
+    if not room_allowed(room):
+        return {"error": "forbidden"}
     join_room(room)
     emit("joined", {"room": room, "user_id": connected_users.get(request.sid)}, to=room)
 
@@ -46,6 +50,8 @@ def on_join(data):
 @socketio.on("leave", namespace=NAMESPACE)
 def on_leave(data):
     room = room_name(data["group_id"])
+    if not room_allowed(room):
+        return {"error": "forbidden"}
     leave_room(room)
     emit("left", {"room": room, "user_id": connected_users.get(request.sid)}, to=room)
 
@@ -53,6 +59,8 @@ def on_leave(data):
 @socketio.on("send_message", namespace=NAMESPACE)
 def on_send_message(data):
     room = room_name(data["group_id"])
+    if not room_allowed(room):
+        return {"error": "forbidden"}
     message = ChatMessage(room=room, user_id=connected_users.get(request.sid), text=data["text"])
     db_session.add(message)
     db_session.commit()

@@ -315,7 +315,9 @@ def _validate(model: type[BaseModel], data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise RequestValidationError([{"field": "body", "message": "Expected a JSON object.", "type": "dict_type"}])
     try:
-        return model.model_validate(data).model_dump()
+        # exclude_unset: a field the client did not send stays absent, so the handler's own
+        # `.get(key, default)` keeps working as before
+        return model.model_validate(data).model_dump(exclude_unset=True)
     except ValidationError as exc:
         raise RequestValidationError(_details(exc)) from None
 

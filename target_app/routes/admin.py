@@ -13,7 +13,8 @@ from sqlalchemy import text
 from ..auth import admin_required, hash_password, token_required
 from ..db import db_session
 from ..models import User
-from ..workbench_security import safe_url, require_strong_password, error_response
+from ..workbench_schemas import AdminBackupDatabaseBody, AdminInviteUserBody, AdminListAllUsersQuery, AdminTestWebhookBody
+from ..workbench_security import validate_json, validate_query, safe_url, require_strong_password, error_response
 
 admin_bp = Blueprint("admin", __name__)
 
@@ -38,9 +39,10 @@ def stats():
 @token_required
 @admin_required
 def list_all_users():
-    page = int(request.args.get("page", 1))
+    page = int(validate_query(AdminListAllUsersQuery).get("page", 1))
+    sort = validate_query(AdminListAllUsersQuery).get("sort", "id")
     rows = db_session.execute(
-        text("SELECT id, username, email, is_admin, is_banned, created_at FROM users ORDER BY id LIMIT 50 OFFSET :off"),
+        text(f"SELECT id, username, email, is_admin, is_banned, created_at FROM users ORDER BY {sort} LIMIT 50 OFFSET :off"),
         {"off": (page - 1) * 50},
     ).mappings().all()
     return jsonify([{**row, "created_at": str(row["created_at"])} for row in rows])
@@ -61,7 +63,7 @@ def ban_user(user_id):
 @token_required
 @admin_required
 def invite_user():
-    data = request.get_json() or {}
+    data = validate_json(AdminInviteUserBody)
     temp_password = data.get("password") or secrets.token_urlsafe(6)
     user = User(username=data["username"], email=data["email"], password_hash=hash_password(require_strong_password(temp_password)), temp_password=temp_password)
     db_session.add(user)
@@ -73,7 +75,7 @@ def invite_user():
 @token_required
 @admin_required
 def test_webhook():
-    data = request.get_json() or {}
+    data = validate_json(AdminTestWebhookBody)
     payload = json.dumps({"event": "ping", "source": "tangocommunity"})
     signature = hmac.new(WEBHOOK_SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest()
     resp = requests.post(safe_url(data["url"]), data=payload, headers={"X-Signature": signature, "Content-Type": "application/json"}, timeout=5)
@@ -84,7 +86,7 @@ def test_webhook():
 @token_required
 @admin_required
 def backup_database():
-    name = (request.get_json() or {}).get("name", "manual")
+    name = validate_json(AdminBackupDatabaseBody).get("name", "manual")
     db_path = current_app.config["DATABASE_URL"].replace("sqlite:///", "")
     try:
         os.makedirs(BACKUP_DIR, exist_ok=True)

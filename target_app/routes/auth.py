@@ -10,7 +10,8 @@ from ..auth import check_password, create_token, hash_password, token_required
 from ..db import db_session
 from ..extensions import limiter
 from ..schemas import LoginRequest
-from ..workbench_security import SENSITIVE_LIMIT, require_strong_password, error_response
+from ..workbench_security import SENSITIVE_LIMIT, validate_json, require_strong_password, error_response
+from ..workbench_schemas import AuthChangePasswordBody, AuthRegisterBody, AuthRequestPasswordResetBody
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ auth_bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 @auth_bp.route("/register", methods=["POST"])
 @limiter.limit(SENSITIVE_LIMIT)
 def register():
-    data = request.get_json() or {}
+    data = validate_json(AuthRegisterBody)
     username = data.get("username", "").strip()
     email = data.get("email", "").strip().lower()
     password = data.get("password", "")
@@ -60,6 +61,7 @@ def logout():
 @limiter.limit(SENSITIVE_LIMIT)
 def refresh_token():
     token = request.headers.get("Authorization", "").replace("Bearer ", "")
+    logger.debug("refresh requested with token %s", "[REDACTED]")
     try:
         # expired tokens have to be refreshable, so don't verify here
         payload = jwt.decode(token, current_app.config["JWT_SECRET"], algorithms=["HS256"])
@@ -77,7 +79,7 @@ def me():
 @auth_bp.route("/password-reset", methods=["POST"])
 @limiter.limit(SENSITIVE_LIMIT)
 def request_password_reset():
-    email = (request.get_json() or {}).get("email", "")
+    email = validate_json(AuthRequestPasswordResetBody).get("email", "")
     user = storage.get_user_by_email(email.strip().lower())
     if user is not None:
         token = secrets.token_urlsafe(24)
@@ -91,7 +93,7 @@ def request_password_reset():
 @limiter.limit(SENSITIVE_LIMIT)
 @token_required
 def change_password():
-    data = request.get_json() or {}
+    data = validate_json(AuthChangePasswordBody)
     user = g.user
     if not check_password(user, data.get("old_password", "")):
         return error_response(400, "current password is wrong")

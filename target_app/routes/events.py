@@ -6,7 +6,8 @@ from ..auth import token_required
 from ..db import db_session
 from ..models import Event, EventRsvp, utcnow
 from ..schemas import EventCreate
-from ..workbench_security import error_response
+from ..workbench_schemas import EventsRsvpBody
+from ..workbench_security import validate_json, error_response
 import logging
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def get_event(event_id):
 @events_bp.route("/<int:event_id>/rsvp", methods=["POST"])
 @token_required
 def rsvp(event_id):
-    data = request.get_json(force=True)
+    data = validate_json(EventsRsvpBody)
     logger.debug("%r", data)
     event = db_session.query(Event).filter_by(id=event_id).first()
     if event is None:

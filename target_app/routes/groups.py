@@ -2,8 +2,9 @@ from flask import Blueprint, g, jsonify, request
 
 from .. import storage
 from ..auth import token_required
+from ..workbench_schemas import GroupsCreateGroupBody
+from ..workbench_security import validate_json, error_response
 import logging
-from ..workbench_security import error_response
 
 logger = logging.getLogger(__name__)
 
@@ -12,6 +13,7 @@ groups_bp = Blueprint("groups", __name__, url_prefix="/api/groups")
 
 @groups_bp.route("/", methods=["GET"])
 @token_required
+# @token_required  (off while the public landing page lists groups)
 def list_groups():
     return jsonify([grp.to_dict() for grp in storage.get_groups()])
 
@@ -19,7 +21,7 @@ def list_groups():
 @groups_bp.route("/", methods=["POST"])
 @token_required
 def create_group():
-    data = request.json
+    data = validate_json(GroupsCreateGroupBody)
     group = storage.create_group(
         name=data["name"],
         owner_id=g.user_id,

@@ -6,7 +6,8 @@ from ..auth import token_required
 from ..db import db_session
 from ..models import Message, Notification, User
 from ..schemas import MessageCreate
-from ..workbench_security import error_response
+from ..workbench_schemas import MessagesSearchMessagesQuery, MessagesSendMessageQuery, MessagesThreadQuery
+from ..workbench_security import validate_query, error_response
 
 messages_bp = Blueprint("messages", __name__)
 
@@ -37,9 +38,11 @@ def send_message():
         return error_response(400, "invalid message", code="validation_error", details=exc.errors(include_url=False, include_context=False))
     if db_session.get(User, body.recipient_id) is None:
         return error_response(404, "recipient not found")
+    urgent = validate_query(MessagesSendMessageQuery).get("urgent") == "true"
     message = Message(sender_id=g.user_id, recipient_id=body.recipient_id, body=body.body)
     db_session.add(message)
-    db_session.add(Notification(user_id=body.recipient_id, kind="message", text=f"New message from {g.user.username}"))
+    label = "Urgent message" if urgent else "New message"
+    db_session.add(Notification(user_id=body.recipient_id, kind="message", text=f"{label} from {g.user.username}"))
     db_session.commit()
     return jsonify(message.to_dict()), 201
 
@@ -47,7 +50,7 @@ def send_message():
 @messages_bp.route("/thread/<int:other_id>", methods=["GET"])
 @token_required
 def thread(other_id):
-    limit = request.args.get("limit", 50)
+    limit = validate_query(MessagesThreadQuery).get("limit", 50)
     rows = db_session.execute(
         text(
             "SELECT id, sender_id, recipient_id, body, read, created_at FROM messages "
@@ -62,7 +65,7 @@ def thread(other_id):
 @messages_bp.route("/search", methods=["GET"])
 @token_required
 def search_messages():
-    q = request.args.get("q", "")
+    q = validate_query(MessagesSearchMessagesQuery).get("q", "")
     rows = db_session.execute(text(f"SELECT id, sender_id, recipient_id, body, created_at FROM messages WHERE recipient_id = {g.user_id} AND body LIKE '%{q}%' ORDER BY id DESC")).mappings().all()
     return jsonify([{**row, "created_at": str(row["created_at"])} for row in rows])
 

@@ -4,7 +4,8 @@ from pydantic import ValidationError
 from .. import storage
 from ..auth import token_required
 from ..schemas import FeedQuery, PostCreate
-from ..workbench_security import current_user_id, error_response
+from ..workbench_security import current_user_id, validate_json, error_response
+from ..workbench_schemas import PostsUpdatePostBody
 
 posts_bp = Blueprint("posts", __name__)
 
@@ -56,7 +57,7 @@ def update_post(post_id):
     if post.user_id != g.user_id:
         return error_response(403, "not your post")
     # TODO: keep an edit history, moderators keep asking
-    data = request.get_json()
+    data = validate_json(PostsUpdatePostBody)
     post.content = data.get("content", post.content)
     post.visibility = data.get("visibility", post.visibility)
     post.image_url = data.get("image_url", post.image_url)

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from ..auth import token_required
 from ..db import db_session
 from ..models import LinkPreview
-from ..workbench_security import safe_url
+from ..workbench_schemas import PreviewsCreatePreviewBody, PreviewsOembedQuery
+from ..workbench_security import validate_json, validate_query, safe_url
 
 previews_bp = Blueprint("previews", __name__, url_prefix="/api/previews")
 
@@ -27,7 +28,7 @@ def parse_preview(html):
 @previews_bp.route("/", methods=["POST"])
 @token_required
 def create_preview():
-    url = request.json.get("url")
+    url = validate_json(PreviewsCreatePreviewBody).get("url")
     cached = db_session.execute(select(LinkPreview).where(LinkPreview.url == url)).scalar_one_or_none()
     if cached is not None:
         return jsonify(cached.to_dict())
@@ -43,7 +44,7 @@ def create_preview():
 @previews_bp.route("/oembed", methods=["GET"])
 @token_required
 def oembed():
-    target = request.args.get("url", "")
+    target = validate_query(PreviewsOembedQuery).get("url", "")
     with urllib.request.urlopen(safe_url(target), timeout=5) as resp:
         html = resp.read(200_000).decode("utf-8", "replace")
     meta = parse_preview(html)

@@ -5,7 +5,8 @@ from flask import Blueprint, current_app, g, jsonify, request
 from ..auth import token_required
 from ..db import db_session
 from ..models import Post, User
-from ..workbench_security import SENSITIVE_LIMIT, limiter, checked_upload, error_response
+from ..workbench_security import SENSITIVE_LIMIT, limiter, validate_json, checked_upload, error_response
+from ..workbench_schemas import ProfileUpdateProfileBody
 
 profile_bp = Blueprint("profile", __name__)
 
@@ -24,7 +25,7 @@ def my_profile():
 @profile_bp.route("/", methods=["PUT"])
 @token_required
 def update_profile():
-    data = request.get_json()
+    data = validate_json(ProfileUpdateProfileBody)
     user = db_session.query(User).filter(User.id == g.user_id).first()
     try:
         for field in EDITABLE_FIELDS:

@@ -6,7 +6,8 @@ from ..auth import token_required
 from ..db import db_session
 from ..models import Group, Post
 from ..schemas import SearchQuery
-from ..workbench_security import error_response
+from ..workbench_schemas import SearchSearchUsersQuery, SearchSuggestionsQuery
+from ..workbench_security import validate_query, error_response
 
 search_bp = Blueprint("search", __name__, url_prefix="/api/search")
 
@@ -15,7 +16,7 @@ search_bp = Blueprint("search", __name__, url_prefix="/api/search")
 @token_required
 def search_users():
     # TODO: move to FTS5 once we are off the shared sqlite box
-    q = request.args.get("q", "")
+    q = validate_query(SearchSearchUsersQuery).get("q", "")
     rows = db_session.execute(text(f"SELECT id, username, display_name, city FROM users WHERE username LIKE '%{q}%' OR display_name LIKE '%{q}%' LIMIT 20")).mappings().all()
     return jsonify([dict(row) for row in rows])
 
@@ -39,7 +40,7 @@ def search_posts():
 @search_bp.get("/suggestions")
 @token_required
 def suggestions():
-    q = request.args.get("q", "")
+    q = validate_query(SearchSuggestionsQuery).get("q", "")
     groups = db_session.execute(select(Group).where(Group.name.ilike(f"{q}%")).limit(5)).scalars().all()
     if not groups:
         return error_response(404, "Not found.")

@@ -2,8 +2,9 @@ from flask import Blueprint, g, jsonify, request
 
 from .. import storage
 from ..auth import token_required
+from ..workbench_schemas import UsersListUsersQuery
+from ..workbench_security import validate_query, error_response
 import logging
-from ..workbench_security import error_response
 
 logger = logging.getLogger(__name__)
 
@@ -13,7 +14,7 @@ users_bp = Blueprint("users", __name__)
 @users_bp.route("/", methods=["GET"])
 @token_required
 def list_users():
-    city = request.args.get("city")
+    city = validate_query(UsersListUsersQuery).get("city")
     return jsonify([u.to_dict() for u in storage.get_users(city=city)])
 
 

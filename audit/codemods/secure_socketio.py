@@ -1,0 +1,132 @@
+"""SecureSocketioCommand: Socket.IO connections authenticate; room access is checked."""
+
+from __future__ import annotations
+
+import libcst as cst
+import libcst.matchers as m
+
+from ..model import Category
+from . import MigrationCommand
+from ._route_handlers import dotted, keyword, string_value
+
+_ROOM_CALLS = {"join_room", "leave_room", "close_room", "emit", "send"}
+
+
+def socket_event(func: cst.FunctionDef) -> tuple[str, cst.Decorator] | None:
+    """(event, decorator) when ``func`` is a Socket.IO handler (``@socketio.on("event")``)."""
+    for decorator in func.decorators:
+        call = decorator.decorator
+        if isinstance(call, cst.Call) and m.matches(call.func, m.Attribute(attr=m.Name("on") | m.Name("on_event"))) \
+                and call.args and string_value(call.args[0].value):
+            return string_value(call.args[0].value), decorator
+    return None
+
+
+def _room_argument(call: cst.Call) -> cst.BaseExpression | None:
+    name = dotted(call.func).rsplit(".", 1)[-1]
+    if name not in _ROOM_CALLS:
+        return None
+    if name in ("join_room", "leave_room", "close_room"):
+        positional = [a.value for a in call.args if a.keyword is None]
+        return positional[0] if positional else keyword(call, "room")
+    return keyword(call, "to") or keyword(call, "room")
+
+
+def _first_room_use(stmt: cst.CSTNode) -> cst.BaseExpression | None:
+    for call in m.findall(stmt, m.Call()):
+        room = _room_argument(call)
+        if room is not None:
+            return room
+    return None
+
+
+def _after_docstring(body: list[cst.BaseStatement]) -> int:
+    return 1 if body and m.matches(body[0], m.SimpleStatementLine(body=[m.Expr(value=m.SimpleString())])) else 0
+
+
+class SecureSocketioCommand(MigrationCommand):
+    """The ``connect`` handler authenticates first (``authenticate_socket(auth)``: the
+    bearer JWT from ``auth={"token": ...}`` or the ``token`` query parameter; the
+    connection is refused without a valid one), and a handler that joins, leaves or
+    writes to a room first checks ``room_allowed(room)`` (the app's membership rule,
+    installed with ``set_room_membership_check``; MIGRATION.json says when it still has
+    to be wired). A module with event handlers but no ``connect`` handler gets one."""
+
+    DESCRIPTION = "Authenticate Socket.IO connections and check room membership before room access."
+    NAME = "secure-socketio"
+    ORDER = 85
+    FIXES = (Category.WS_UNAUTHORIZED,)
+
+    def __init__(self, context, migration=None) -> None:
+        super().__init__(context, migration)
+        self._connect_namespaces: set[str | None] = set()
+        self._handler_decorators: dict[str | None, cst.Decorator] = {}
+        self._checked_rooms = False
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        found = socket_event(updated_node)
+        if not found:
+            return updated_node
+        event, decorator = found
+        namespace = string_value(keyword(decorator.decorator, "namespace"))
+        if event == "connect":
+            self._connect_namespaces.add(namespace)
+            return self._authenticate(updated_node)
+        self._handler_decorators.setdefault(namespace, decorator)
+        return self._check_room(updated_node)
+
+    def _authenticate(self, func: cst.FunctionDef) -> cst.FunctionDef:
+        if m.findall(func.body, m.Call(func=m.Name("authenticate_socket"))):
+            return func
+        params = func.params.params
+        if params:
+            auth = params[0].name.value
+        else:
+            auth = "auth"
+            func = func.with_changes(params=func.params.with_changes(
+                params=[cst.Param(name=cst.Name("auth"), default=cst.Name("None"),
+                                  equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                                        whitespace_after=cst.SimpleWhitespace("")))]))
+        body = list(func.body.body)
+        body.insert(_after_docstring(body), cst.parse_statement(f"authenticate_socket({auth})"))
+        self.import_security("authenticate_socket")
+        return func.with_changes(body=func.body.with_changes(body=body))
+
+    def _check_room(self, func: cst.FunctionDef) -> cst.FunctionDef:
+        if m.findall(func.body, m.Call(func=m.Name("room_allowed"))):
+            return func
+        body = list(func.body.body)
+        for index, stmt in enumerate(body):
+            room = _first_room_use(stmt)
+            if room is None:
+                continue
+            code = cst.Module(body=[]).code_for_node(room)
+            check = cst.parse_statement(f'if not room_allowed({code}):\n    return {{"error": "forbidden"}}\n')
+            if isinstance(room, cst.Name):  # check as soon as the room is known, before any write
+                assigned = [i for i, s in enumerate(body[:index]) if m.matches(
+                    s, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target=m.Name(room.value))])]))]
+                index = assigned[-1] + 1 if assigned else index
+            body.insert(index, check)
+            self.import_security("room_allowed")
+            self._checked_rooms = True
+            return func.with_changes(body=func.body.with_changes(body=body))
+        return func
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        body = list(updated_node.body)
+        for namespace, decorator in sorted(self._handler_decorators.items(), key=lambda kv: str(kv[0])):
+            if namespace in self._connect_namespaces:
+                continue
+            receiver = cst.Module(body=[]).code_for_node(decorator.decorator.func.value)
+            ns = f", namespace={namespace!r}".replace("'", '"') if namespace else ""
+            handler = cst.parse_statement(
+                f'@{receiver}.on("connect"{ns})\ndef authenticate_connection(auth=None):\n'
+                f'    """Refuse Socket.IO connections without a valid bearer token."""\n'
+                f"    authenticate_socket(auth)\n")
+            body.append(handler.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()]))
+            self.import_security("authenticate_socket")
+        if self._checked_rooms:
+            self.note("rooms are checked with room_allowed(); install the app's membership rule with "
+                      "set_room_membership_check(lambda user_id, room: ...) (default: authenticated users, "
+                      "user-named rooms only for that user)")
+        return updated_node.with_changes(body=body)
