@@ -61,10 +61,10 @@ def findings_table(source: Any, min_severity: str = "low") -> pd.DataFrame:
     findings = sorted(findings, key=lambda f: (-f.severity.rank, f.category.value, f.file, f.line))
     rows = [{
         "severity": f.severity.value, "category": f.category.value, "file": f.file, "line": f.line,
-        "route": f.route, "message": f.message, "source": ", ".join(f.source), "rule": f.rule_id,
-        "fix": f.fixed_by or "needs a human",
+        "route": f.route, "message": f.message, "code": f.snippet, "source": ", ".join(f.source),
+        "rule": f.rule_id, "fix": f.fixed_by or "needs a human",
     } for f in findings]
-    columns = ["severity", "category", "file", "line", "route", "message", "source", "rule", "fix"]
+    columns = ["severity", "category", "file", "line", "route", "message", "code", "source", "rule", "fix"]
     return pd.DataFrame(rows, columns=columns)
 
 
