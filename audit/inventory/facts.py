@@ -257,6 +257,40 @@ def gather_file_facts(tree: ast.Module, rel: str, module: str, source: str) -> F
     return facts
 
 
+def record_call(calls: list, sub: ast.Call, scope: str, statement: bool) -> None:
+    """Append ``sub`` to ``calls`` when the central pass must interpret it: registrations
+    (``app.register_blueprint(bp)``, ``limiter.limit(..)(bp)``) and, as whole statements,
+    helper calls handed a name (``register_views(bp)``: its parameter is bound centrally)."""
+    func = sub.func
+    if isinstance(func, ast.Call):  # limiter.limit("5/minute")(bp), app.route("/x")(view)
+        inner = dotted(func.func) or ""
+        if inner.rsplit(".", 1)[-1] in _REGISTRATION:
+            calls.append(summarise(sub, scope))
+        return
+    name = dotted(func)
+    if not name:
+        return
+    if "." in name and name.rsplit(".", 1)[-1] in _REGISTRATION:
+        calls.append(summarise(sub, scope))
+    elif statement and any(isinstance(a, (ast.Name, ast.Attribute)) for a in sub.args):
+        calls.append(summarise(sub, scope))
+
+
+def _own_and_nested(node: ast.AST) -> tuple[list[ast.AST], list[ast.AST]]:
+    """The nodes of a function body that belong to it, and those inside nested definitions."""
+    own, nested = [], []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        own.append(n)
+        for child in ast.iter_child_nodes(n):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                nested.extend(ast.walk(child))
+            else:
+                stack.append(child)
+    return own, nested
+
+
 def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
     """Absolute dotted name of ``from <level dots><target> import ...`` written in ``module``."""
     parts = module.split(".")
@@ -319,7 +353,8 @@ class _Gatherer:
                             f.defined.append(name)
                     elif isinstance(t, ast.Tuple) and top:
                         f.defined.extend(e.id for e in t.elts if isinstance(e, ast.Name))
-                self._calls_in(value, scope)
+                if not scope:  # inside functions the function analysis records them (one walk)
+                    self._calls_in(value, scope)
         elif isinstance(stmt, ast.For) and not class_name:
             var = dotted(stmt.target)
             if var:
@@ -327,7 +362,7 @@ class _Gatherer:
             self._body(stmt.body, scope, class_name)
             self._body(stmt.orelse, scope, class_name)
         elif isinstance(stmt, (ast.If, ast.While)):
-            if not class_name:
+            if not class_name and not scope:
                 self._calls_in(stmt.test, scope)
             self._body(stmt.body, scope, class_name, top)
             self._body(stmt.orelse, scope, class_name, top)
@@ -339,7 +374,7 @@ class _Gatherer:
                 self._body(h.body, scope, class_name, top)
             self._body(stmt.orelse, scope, class_name, top)
             self._body(stmt.finalbody, scope, class_name, top)
-        elif isinstance(stmt, (ast.Expr, ast.Return, ast.AugAssign)) and not class_name:
+        elif isinstance(stmt, (ast.Expr, ast.Return, ast.AugAssign)) and not class_name and not scope:
             if stmt.value is not None:
                 self._calls_in(stmt.value, scope)
 
@@ -347,17 +382,7 @@ class _Gatherer:
         """Record registration-like calls (``app.register_blueprint(bp)``, ``limiter.limit(..)(bp)``)."""
         for sub in ast.walk(node):
             if isinstance(sub, ast.Call):
-                func = sub.func
-                name = dotted(func) if not isinstance(func, ast.Call) else None
-                if isinstance(func, ast.Call):  # limiter.limit("5/minute")(bp), app.route("/x")(view)
-                    inner = dotted(func.func) or ""
-                    if inner.rsplit(".", 1)[-1] in _REGISTRATION:
-                        self.facts.calls.append(summarise(sub, scope))
-                elif name and name.rsplit(".", 1)[-1] in _REGISTRATION and "." in name:
-                    self.facts.calls.append(summarise(sub, scope))
-                elif name and any(isinstance(a, (ast.Name, ast.Attribute)) for a in sub.args) and sub is node:
-                    # register_views(bp): a helper that receives an app/blueprint/router (bound centrally)
-                    self.facts.calls.append(summarise(sub, scope))
+                record_call(self.facts.calls, sub, scope, statement=sub is node)
 
     def _class(self, node: ast.ClassDef, scope: str) -> None:
         qual = f"{scope}.<locals>.{node.name}" if scope else node.name
@@ -387,7 +412,7 @@ class _Gatherer:
             decorators=[summarise(d, scope) for d in node.decorator_list],
             params=_params(node.args, scope),
         )
-        _FunctionAnalysis(fn, node, self.facts.imports).run()
+        _FunctionAnalysis(fn, node, self.facts.imports, self.facts.calls).run()
         self.facts.functions.append(fn)
         # nested definitions: factories define routes and wrappers inside functions
         self._body(node.body, scope=qual, class_name="")
@@ -424,7 +449,9 @@ class _FunctionAnalysis:
     """The behavioural summary of one function body (nested functions included: a decorator's
     wrapper is where it decides)."""
 
-    def __init__(self, fn: FunctionFacts, node: ast.FunctionDef | ast.AsyncFunctionDef, imports: dict[str, str]):
+    def __init__(self, fn: FunctionFacts, node: ast.FunctionDef | ast.AsyncFunctionDef, imports: dict[str, str],
+                 registrations: list | None = None):
+        self.registrations = registrations if registrations is not None else []
         self.fn = fn
         self.node = node
         self.imports = imports
@@ -454,13 +481,14 @@ class _FunctionAnalysis:
         for p in fn.params:  # FastAPI: Depends()/Security()/Header() parameters
             for v in (p.default, p.annotation):
                 self._param_marker(p, v)
-        self._branches_by_node = self._method_branches()
+        own, nested = _own_and_nested(node)  # one walk, reused by every pass below
+        nodes = own + nested  # a decorator decides in its nested wrapper: analyse both
+        statements = {id(sub.value) for sub in own if isinstance(sub, ast.Expr) and isinstance(sub.value, ast.Call)}
+        for sub in own:
+            if isinstance(sub, ast.Call):
+                record_call(self.registrations, sub, fn.qual, statement=id(sub) in statements)
+        self._branches_by_node = self._method_branches(nodes) if self.request_names else {}
         self._unconditional: set[str] = set()
-        nodes = list(ast.walk(node))
-        nested_params = set()
-        for sub in nodes:
-            if sub is not node and isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                nested_params |= {a.arg for a in sub.args.args}
         # names bound to request data / credentials, in source order
         for sub in nodes:
             if isinstance(sub, ast.Assign) and len(sub.targets) == 1:
@@ -478,7 +506,7 @@ class _FunctionAnalysis:
                 self._return(sub)
             elif isinstance(sub, ast.Raise) and sub.exc is not None:
                 self._raise(sub)
-        self._branches(node)
+        self._branches(node, nodes)
         fn.calls = sorted(set(fn.calls))
         reads = set(fn.reads)
         fielded = {r.split(":", 1)[0] for r in reads if ":" in r}
@@ -496,10 +524,10 @@ class _FunctionAnalysis:
             fn.data_access = "storage?"  # confirmed centrally against the project's modules
 
     # -- FastAPI parameters
-    def _method_branches(self) -> dict[int, str]:
+    def _method_branches(self, nodes: list[ast.AST]) -> dict[int, str]:
         """Nodes inside ``if request.method == "POST":`` (-> "POST") or its else (-> "!POST")."""
         out: dict[int, str] = {}
-        for sub in ast.walk(self.node):
+        for sub in nodes:
             if not isinstance(sub, ast.If) or not isinstance(sub.test, ast.Compare) or len(sub.test.ops) != 1:
                 continue
             left, op, right = sub.test.left, sub.test.ops[0], sub.test.comparators[0]
@@ -794,17 +822,26 @@ class _FunctionAnalysis:
         return False
 
     # -- branches: pass-through on missing credential, dev-switch bypasses
-    def _branches(self, node: ast.AST) -> None:
+    def _branches(self, node: ast.AST, nodes: list[ast.AST]) -> None:
         fn = self.fn
-        for sub in ast.walk(node):
+        # Only guards need the credential analysis, and only handlers with data the value checks:
+        # most functions of a big tree skip both (this keeps the whole-tree pass fast).
+        guard_like = bool(fn.reads_credential or fn.reads_session or fn.verifies or fn.insecure_verify
+                          or fn.rejects or self.credential_vars)
+        checks_values = bool(self.field_vars) or any(p.kind == "arg" and p.name not in ("self", "cls") for p in fn.params)
+        if not (guard_like or checks_values):
+            return
+        for sub in nodes:
             if isinstance(sub, ast.If):
-                names = {n.id for n in ast.walk(sub.test) if isinstance(n, ast.Name)}
-                checked = {n for n in names if n in self.field_vars}
-                if names and _is_value_check(sub.test) and self._refuses(sub.body):
-                    fn.checked_names = sorted(set(fn.checked_names) | names)
-                if checked and _is_value_check(sub.test) and self._refuses(sub.body):
-                    # an explicit check of the field (type, length, format) that refuses bad input
-                    self.validated_reads.update(self.field_vars[v] for v in checked)
+                if checks_values:
+                    names = {n.id for n in ast.walk(sub.test) if isinstance(n, ast.Name)}
+                    if names and _is_value_check(sub.test) and self._refuses(sub.body):
+                        fn.checked_names = sorted(set(fn.checked_names) | names)
+                        checked = {n for n in names if n in self.field_vars}
+                        # an explicit check of the field (type, length, format) that refuses bad input
+                        self.validated_reads.update(self.field_vars[v] for v in checked)
+                if not guard_like:
+                    continue
                 if _is_dev_switch(sub.test):
                     if self._lets_through(sub.body) or self._sets_identity(sub.body):
                         fn.dev_bypass.append(sub.lineno)
@@ -818,7 +855,7 @@ class _FunctionAnalysis:
                 elif cred == "present" and any(self._verifies_in(b) for b in sub.body) and not self._body_rejects(sub.orelse) \
                         and not self._rejects_outside(node, sub):
                     fn.passthrough = fn.passthrough or sub.lineno
-            elif isinstance(sub, ast.Try):
+            elif isinstance(sub, ast.Try) and guard_like:
                 if any(self._verifies_in(b) for b in sub.body):
                     for h in sub.handlers:
                         if not self._body_rejects(h.body) and not any(isinstance(s, (ast.Return, ast.Raise)) for b in h.body
