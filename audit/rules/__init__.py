@@ -56,6 +56,11 @@ class ProjectFacts:
     sensitive_patterns: tuple[str, ...] = ()
     auth_guards: frozenset[str] = frozenset()  # qualified names recognised as auth guards
     security_headers_set: bool = False  # some module of the project sets CSP/HSTS/nosniff (Talisman, after_request, ...)
+    # How the project's error responses are shaped: (shape, count) summed over every module with
+    # audit.rules.divergent_error_shape.error_shape_counts(tree); empty -> the rule judges within a file.
+    error_shapes: tuple[tuple[str, int], ...] = ()
+    # Some module sets a request body limit for the whole app (Flask MAX_CONTENT_LENGTH, a body-size middleware).
+    upload_size_limit_set: bool = False
 
 
 @dataclass

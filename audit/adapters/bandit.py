@@ -1,0 +1,170 @@
+"""bandit: run it over the Python files, map its test ids onto the contract's categories.
+
+Only results that really fit a category are mapped; the rest are ``other``. Some ids need a
+look at the flagged line: B303/B324 (md5/sha1) are ``weak-password`` only when the line or its
+function is about passwords (an md5 etag is not), and B105/B106/B107 (hard-coded password
+strings) are ``hardcoded-secret`` only when the name is secret-like by the same test the
+workbench's WB301 uses (``token_type = "bearer"`` is not a secret).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ..model import Category, Finding, Severity
+from ..rules._secret_names import is_secret_name
+from . import SourceLines, ToolError, find_executable, relative_path, tool_version
+
+__all__ = ["BANDIT_CATEGORIES", "available", "parse", "run", "version"]
+
+# bandit test id -> category (ids not listed map to `other`).
+BANDIT_CATEGORIES: dict[str, Category] = {
+    # Injection: code evaluation, unsafe deserialisation, shells, SQL built by string formatting.
+    "B102": Category.INJECTION,  # exec_used
+    "B301": Category.INJECTION,  # pickle
+    "B302": Category.INJECTION,  # marshal
+    "B307": Category.INJECTION,  # eval
+    "B506": Category.INJECTION,  # yaml_load
+    "B601": Category.INJECTION,  # paramiko_calls
+    "B602": Category.INJECTION,  # subprocess_popen_with_shell_equals_true
+    "B604": Category.INJECTION,  # any_other_function_with_shell_equals_true
+    "B605": Category.INJECTION,  # start_process_with_a_shell
+    "B608": Category.INJECTION,  # hardcoded_sql_expressions
+    "B609": Category.INJECTION,  # linux_commands_wildcard_injection
+    "B610": Category.INJECTION,  # django_extra_used
+    "B611": Category.INJECTION,  # django_rawsql_used
+    # Insecure configuration: debug mode, TLS verification off, old TLS versions.
+    "B201": Category.INSECURE_CONFIG,  # flask_debug_true
+    "B323": Category.INSECURE_CONFIG,  # unverified_context
+    "B501": Category.INSECURE_CONFIG,  # request_with_no_cert_validation
+    "B502": Category.INSECURE_CONFIG,  # ssl_with_bad_version
+    "B503": Category.INSECURE_CONFIG,  # ssl_with_bad_defaults
+    "B504": Category.INSECURE_CONFIG,  # ssl_with_no_version
+    "B507": Category.INSECURE_CONFIG,  # ssh_no_host_key_verification
+}
+# Ids whose category depends on the flagged line.
+PASSWORD_HASH_IDS = frozenset({"B303", "B324"})
+HARDCODED_PASSWORD_IDS = frozenset({"B105", "B106", "B107"})
+
+_PASSWORD_WORD = re.compile(r"pass(word)?|passwd|pwd", re.I)
+# A name that receives a value on the line: `NAME =`, `obj.NAME =`, `NAME=` (keyword), `"NAME":`, `["NAME"] =`, `NAME ==`.
+_ASSIGNED_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[\"']?\]?\s*(?:==|!=|=|:)")
+_SEVERITY = {"LOW": Severity.LOW, "MEDIUM": Severity.MEDIUM, "HIGH": Severity.HIGH}
+_FIXED_BY = {Category.HARDCODED_SECRET: "require_secrets", Category.WEAK_PASSWORD: "harden_passwords",
+             Category.INSECURE_CONFIG: None, Category.INJECTION: None}
+# Folders bandit should never walk when given SRC itself.
+EXCLUDED_DIRS = ("node_modules", ".venv", "venv", "site-packages", ".git", "__pycache__", ".tox", "build", "dist")
+_CHUNK = 400  # files per bandit process: keeps command lines short and lets --jobs run several at once
+
+
+def available() -> bool:
+    return find_executable("bandit") is not None
+
+
+def version() -> str | None:
+    exe = find_executable("bandit")
+    if exe is None:
+        return None
+    line = tool_version(exe, "--version")
+    match = re.search(r"\d+(\.\d+)+", line or "")
+    return match.group(0) if match else line
+
+
+def run(src: Path, files: list[str] | None = None, jobs: int = 1, timeout: float = 600) -> dict:
+    """bandit's JSON report for ``files`` (paths relative to src) or the whole of ``src``.
+
+    Several bandit processes run side by side when ``jobs`` > 1 (bandit itself is single-threaded);
+    their reports are merged. Raises ToolError when bandit is missing or fails.
+    """
+    exe = find_executable("bandit")
+    if exe is None:
+        raise ToolError("bandit is not installed (pip install bandit)")
+    src = Path(src).resolve()
+    if not src.is_dir():
+        raise ToolError(f"{src} is not a directory")
+    if files is None:
+        targets = [[str(src)]]
+    elif not files:
+        return {"results": [], "errors": [], "metrics": {}}
+    else:
+        paths = [str(src / f) for f in files]
+        targets = [paths[i:i + _CHUNK] for i in range(0, len(paths), _CHUNK)]
+    excludes = ",".join(f"*/{d}/*" for d in EXCLUDED_DIRS)
+
+    def one(chunk: list[str]) -> dict:
+        cmd = [exe, "-f", "json", "-q", "-x", excludes]
+        cmd += ["-r", *chunk] if files is None else chunk
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=src,
+                                  env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        except subprocess.TimeoutExpired:
+            raise ToolError(f"bandit timed out after {timeout:.0f}s") from None
+        except OSError as exc:
+            raise ToolError(f"bandit could not start: {exc}") from None
+        # Exit status 1 means "issues found"; anything else without a JSON report is a failure.
+        try:
+            report = json.loads(proc.stdout)
+        except json.JSONDecodeError:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+            raise ToolError(f"bandit failed (exit {proc.returncode}): {' '.join(tail)[:500]}") from None
+        if proc.returncode not in (0, 1):
+            raise ToolError(f"bandit failed (exit {proc.returncode})")
+        return report
+
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(targets)))) as pool:
+        reports = list(pool.map(one, targets))
+    merged: dict = {"results": [], "errors": [], "metrics": {}}
+    for report in reports:
+        merged["results"].extend(report.get("results", []))
+        merged["errors"].extend(report.get("errors", []))
+        merged["generated_at"] = report.get("generated_at", "")
+    return merged
+
+
+def parse(raw: dict, src: Path) -> list[Finding]:
+    """bandit's JSON report as findings: paths relative to src, categories mapped, snippet = the flagged line."""
+    src = Path(src)
+    lines = SourceLines(src)
+    findings = []
+    for result in raw.get("results", []) or []:
+        try:
+            test_id = str(result["test_id"])
+            rel = relative_path(str(result["filename"]), src)
+            line = int(result["line_number"])
+        except (KeyError, TypeError, ValueError):
+            continue  # a malformed entry says nothing we can place
+        snippet = lines.line(rel, line)
+        category = categorise(test_id, snippet, lines.enclosing_def(rel, line))
+        cwe = result.get("issue_cwe") or {}
+        line_range = result.get("line_range") or [line]
+        findings.append(Finding(
+            rule_id=test_id,
+            category=category,
+            severity=_SEVERITY.get(str(result.get("issue_severity", "")).upper(), Severity.MEDIUM),
+            confidence=_SEVERITY.get(str(result.get("issue_confidence", "")).upper(), Severity.MEDIUM),
+            file=rel,
+            line=line,
+            end_line=max(line_range) if line_range and max(line_range) > line else None,
+            message=f"{result.get('issue_text', '').strip()} ({result.get('test_name', test_id)})",
+            source=("bandit",),
+            cwe=cwe.get("id") if isinstance(cwe, dict) else None,
+            snippet=snippet,
+            fixed_by=_FIXED_BY.get(category),
+        ))
+    return findings
+
+
+def categorise(test_id: str, line: str, enclosing_def: str = "") -> Category:
+    """The category of one bandit result, looking at the flagged line where the id alone is ambiguous."""
+    if test_id in PASSWORD_HASH_IDS:
+        about_passwords = _PASSWORD_WORD.search(line) or _PASSWORD_WORD.search(enclosing_def)
+        return Category.WEAK_PASSWORD if about_passwords else Category.OTHER
+    if test_id in HARDCODED_PASSWORD_IDS:
+        names = _ASSIGNED_NAME.findall(line)
+        return Category.HARDCODED_SECRET if any(is_secret_name(n) for n in names) else Category.OTHER
+    return BANDIT_CATEGORIES.get(test_id, Category.OTHER)

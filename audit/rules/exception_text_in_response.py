@@ -1,0 +1,178 @@
+"""WB420 exception-text-in-response: exception text or a traceback sent to the client."""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterable
+
+from ..model import Category, Finding, Severity
+from . import Example, Rule, RuleContext
+from ._syntax import call_qualname, functions, import_aliases, is_test_file, last_name, own_nodes
+
+TRACEBACK_CALLS = frozenset({"traceback.format_exc", "traceback.format_exception", "traceback.format_tb",
+                             "traceback.format_stack", "traceback.format_exception_only", "sys.exc_info"})
+# Calls that build what the client receives.
+RESPONSE_CALLS = frozenset({"jsonify", "make_response", "JSONResponse", "ORJSONResponse", "PlainTextResponse",
+                            "HTMLResponse", "Response", "HTTPException", "abort", "render_template", "json_response",
+                            "emit", "send"})
+EXCEPTION_ATTRS = frozenset({"args", "message", "msg", "strerror", "orig", "detail", "__str__"})
+
+
+class ExceptionTextInResponse(Rule):
+    """Flags responses that carry exception text or a traceback.
+
+    ## What it does
+    Inside `except ... as e:` blocks, finds `str(e)`, `repr(e)`, `f"{e}"`, `e.args`,
+    `e.message`, `"..." % e` and the exception itself, and anywhere
+    `traceback.format_exc()` / `format_exception()`, when they end up in what the client
+    receives: a returned value, `jsonify()`/`JSONResponse()`/`make_response()`,
+    `abort()`, `raise HTTPException(detail=...)` (also through a variable). Flagged on the
+    line of the leaking expression.
+
+    ## Why is this bad?
+    Exception text reveals SQL, file paths, library versions and data of other users,
+    which helps an attacker aim; tracebacks reveal the code itself.
+
+    ## Example
+    ```python
+    except Exception as e:
+        return jsonify(error=str(e)), 500
+    ```
+
+    ## Use instead
+    ```python
+    except Exception:
+        logger.exception("deleting post %s failed", post_id)
+        return jsonify(success=False, error={"code": "internal_error", "message": "internal error"}), 500
+    ```
+    """
+
+    id = "WB420"
+    name = "exception-text-in-response"
+    category = Category.INCONSISTENT_ERROR
+    severity = Severity.MEDIUM
+    confidence = Severity.HIGH
+    cwe = 209
+    fixed_by = "unify_errors"
+
+    VALID = (
+        Example(
+            "import logging\n"
+            "from flask import Flask, jsonify\n"
+            "from pydantic import ValidationError\n"
+            "app = Flask(__name__)\n"
+            "logger = logging.getLogger(__name__)\n"
+            "@app.route('/api/posts/<int:pid>', methods=['DELETE'])\n"
+            "def delete_post(pid):\n"
+            "    try:\n"
+            "        remove(pid)\n"
+            "    except ValidationError as exc:\n"
+            "        return jsonify(error='invalid', details=exc.errors()), 400\n"
+            "    except Exception as e:\n"
+            "        logger.error('delete failed: %s', e)\n"
+            "        return jsonify(error='internal error'), 500\n"
+            "    return jsonify(deleted=pid)\n"
+        ),
+        Example(
+            "from fastapi import FastAPI, HTTPException\n"
+            "app = FastAPI()\n"
+            "@app.get('/items/{item_id}')\n"
+            "def item(item_id: int):\n"
+            "    try:\n"
+            "        return load(item_id)\n"
+            "    except KeyError:\n"
+            "        raise HTTPException(status_code=404, detail='item not found')\n"
+        ),
+    )
+    INVALID = (
+        Example(
+            "import traceback\n"
+            "from flask import Flask, jsonify\n"
+            "app = Flask(__name__)\n"
+            "@app.route('/api/backup', methods=['POST'])\n"
+            "def backup():\n"
+            "    try:\n"
+            "        run_backup()\n"
+            "    except Exception as e:\n"
+            "        message = f'backup failed: {e}'\n"
+            "        if isinstance(e, OSError):\n"
+            "            return jsonify(error=message), 500\n"
+            "        return jsonify({'error': 'backup failed',\n"
+            "                        'trace': traceback.format_exc()}), 500\n"
+            "    return jsonify(ok=True)\n",
+            lines=(11, 13),
+        ),
+        Example(
+            "from fastapi import FastAPI, HTTPException\n"
+            "app = FastAPI()\n"
+            "@app.get('/items/{item_id}')\n"
+            "def item(item_id: int):\n"
+            "    try:\n"
+            "        return load(item_id)\n"
+            "    except Exception as exc:\n"
+            "        raise HTTPException(status_code=500, detail=repr(exc))\n",
+            lines=(8,),
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        if is_test_file(ctx.file):
+            return
+        aliases = import_aliases(ctx.tree)
+        seen: set[int] = set()
+        for fn in functions(ctx.tree):
+            exc_names = {h.name for h in own_nodes(fn) if isinstance(h, ast.ExceptHandler) and h.name}
+            leaky_vars: set[str] = set()
+            for node in own_nodes(fn):  # variables holding exception text (message = f"... {e}")
+                if isinstance(node, ast.Assign) and _leak(node.value, exc_names, set(), aliases):
+                    leaky_vars.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            for node in own_nodes(fn):
+                for sink in _sinks(node):
+                    leak = _leak(sink, exc_names, leaky_vars, aliases)
+                    if leak is not None and leak.lineno not in seen:
+                        seen.add(leak.lineno)
+                        yield self.finding(ctx, leak.lineno, f"exception details sent to the client: {ast.unparse(leak)}")
+
+
+def _sinks(node: ast.AST) -> list[ast.AST]:
+    """The parts of ``node`` the client receives."""
+    if isinstance(node, ast.Return) and node.value is not None:
+        return [node.value]
+    if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and last_name(node.exc.func) in RESPONSE_CALLS:
+        return [node.exc]
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and last_name(node.value.func) in (
+            "abort", "emit", "send"):
+        return [node.value]
+    return []
+
+
+def _leak(expr: ast.AST, exc_names: set[str], leaky_vars: set[str], aliases: dict[str, str]) -> ast.AST | None:
+    """The sub-expression of ``expr`` that carries exception text, if any."""
+    for sub in ast.walk(expr):
+        if isinstance(sub, ast.Call):
+            qual = call_qualname(sub, aliases)
+            if qual in TRACEBACK_CALLS:
+                return sub
+            if last_name(sub.func) in ("str", "repr", "format") and sub.args and _is_exc(sub.args[0], exc_names):
+                return sub
+            if last_name(sub.func) in ("errors", "messages", "normalized_messages", "json"):
+                continue
+        elif isinstance(sub, ast.FormattedValue) and _is_exc(sub.value, exc_names):
+            return sub
+        elif isinstance(sub, ast.Attribute) and sub.attr in EXCEPTION_ATTRS and _is_exc(sub.value, exc_names):
+            return sub
+        elif isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.Mod) and _is_exc(sub.right, exc_names):
+            return sub
+        elif isinstance(sub, ast.Name) and sub.id in leaky_vars:
+            return sub
+        elif isinstance(sub, ast.keyword) and sub.value is not None and _is_exc(sub.value, exc_names):
+            return sub.value
+        elif isinstance(sub, ast.Dict):
+            for v in sub.values:
+                if _is_exc(v, exc_names):
+                    return v
+    return None
+
+
+def _is_exc(node: ast.AST, exc_names: set[str]) -> bool:
+    return isinstance(node, ast.Name) and node.id in exc_names

@@ -1,0 +1,206 @@
+"""WB101 hardcoded-identity: a fixed user id or user object used as the current user."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Iterable
+
+from ..model import Category, Finding, Severity
+from . import Example, Rule, RuleContext
+from ._guards import is_switch_test
+from ._syntax import FunctionNode, functions, is_handler, own_nodes, is_script_file, is_test_file, last_name, str_value
+
+# Names that hold "who is calling": user_id, current_user, g.user, session["uid"], author_id...
+IDENTITY_NAME = re.compile(
+    r"^(current_|logged_in_|auth(enticated)?_|request_|acting_)?(user|usr|uid|user_?id|account(_id)?|identity|"
+    r"principal|actor(_id)?|me|member(_id)?|owner(_id)?|author(_id)?|sender(_id)?|created_by|requester(_id)?)$",
+    re.IGNORECASE,
+)
+# Keyword arguments that record who did something (Post(author_id=1)).
+OWNER_KWARG = re.compile(r"^(user_?id|author_?id|owner_?id|sender_?id|created_by(_id)?|creator_?id|uploaded_by|"
+                         r"uploader_?id|account_?id|member_?id)$", re.IGNORECASE)
+# Functions whose job is to say who is calling.
+IDENTITY_FUNCTION = re.compile(
+    r"^_?(get_|load_|fetch_)?(current|logged_in|authenticated|request|session)_?(user|identity|user_?id|uid|account)$"
+    r"|^_?(get_|load_)?(me|whoami|user_from_(token|request|session))$",
+    re.IGNORECASE,
+)
+# Functions that build sample data on purpose (seeding a dev database), not request handling.
+SEED_FUNCTION = re.compile(r"seed|populate|fixture|sample_data|demo_data|init_db|create_db|bootstrap_data", re.I)
+# Calls that look a user up (User.query.get(7), db.session.get(User, 7), get_user(7)).
+LOOKUP_CALL = re.compile(r"^(get|get_or_404|first_or_404|filter_by|filter|find|find_one|find_by_id|load_user|"
+                         r"get_user\w*|get_by_id|fetch_user\w*|one|first|select|where|query)$")
+
+
+class HardcodedIdentity(Rule):
+    """Flags a hard-coded user id or user object used as the caller's identity.
+
+    ## What it does
+    Inside functions, finds assignments of a literal id (or a lookup by a literal id, or a
+    literal user record) to a name that holds the caller's identity (`user_id = 7`,
+    `g.user = User.query.get(7)`, `session["user_id"] = 1`, `current_user = {"id": 1}`),
+    literal owner ids passed when creating records (`Post(author_id=1)`), and functions
+    whose job is to return the current user that return a fixed one.
+
+    ## Why is this bad?
+    Every caller acts as that user: no credential is checked, and all data is attributed
+    to (and readable as) one account.
+
+    ## Example
+    ```python
+    @app.post("/api/posts")
+    def create_post():
+        user_id = 1  # TODO: auth
+        post = Post(author_id=user_id, **request.json)
+    ```
+
+    ## Use instead
+    ```python
+    @app.post("/api/posts")
+    @login_required
+    def create_post():
+        post = Post(author_id=g.user.id, **request.json)
+    ```
+    """
+
+    id = "WB101"
+    name = "hardcoded-identity"
+    category = Category.AUTH_BYPASS
+    severity = Severity.HIGH
+    confidence = Severity.MEDIUM
+    cwe = 287
+    fixed_by = "remove_identity_bypass"
+
+    VALID = (
+        Example(
+            "from flask import Flask, g\n"
+            "app = Flask(__name__)\n"
+            "\n"
+            "@app.route('/api/me')\n"
+            "def me():\n"
+            "    user_id = g.user.id\n"
+            "    page = 1\n"
+            "    return {'id': user_id, 'page': page}\n"
+        ),
+        Example(
+            "from fastapi import Depends, FastAPI\n"
+            "app = FastAPI()\n"
+            "def get_current_user(token: str):\n"
+            "    return decode(token)['sub']\n"
+            "\n"
+            "@app.get('/me')\n"
+            "def me(user_id: int = Depends(get_current_user)):\n"
+            "    return {'id': user_id}\n"
+        ),
+    )
+    INVALID = (
+        Example(
+            "from flask import Flask, g, request\n"
+            "from .models import User, Post\n"
+            "app = Flask(__name__)\n"
+            "\n"
+            "@app.route('/api/posts', methods=['POST'])\n"
+            "def create_post():\n"
+            "    user_id = 7\n"
+            "    g.user = User.query.get(7)\n"
+            "    return Post(author_id=1, title=request.json['title'])\n",
+            lines=(7, 8, 9),
+        ),
+        Example(
+            "from fastapi import FastAPI, Depends\n"
+            "app = FastAPI()\n"
+            "\n"
+            "def get_current_user():\n"
+            "    return {'id': 1, 'username': 'admin'}\n"
+            "\n"
+            "@app.get('/me')\n"
+            "def me(user=Depends(get_current_user)):\n"
+            "    return user\n",
+            lines=(5,),
+        ),
+        Example(
+            "from flask import session\n"
+            "def login_as_demo():\n"
+            "    session['user_id'] = 'admin'\n",
+            lines=(3,),
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        if is_test_file(ctx.file):
+            return
+        if is_script_file(ctx.file):
+            return
+        seen: set[int] = set()
+        for fn in functions(ctx.tree):
+            if SEED_FUNCTION.search(fn.name):
+                continue
+            for line, message in self._in_function(fn, is_handler(ctx, fn)):
+                if line not in seen:
+                    seen.add(line)
+                    yield self.finding(ctx, line, message)
+
+    def _in_function(self, fn: FunctionNode, handler: bool) -> Iterable[tuple[int, str]]:
+        identity_fn = bool(IDENTITY_FUNCTION.match(fn.name))
+        # Identities granted behind a development switch are reported once, at the switch (WB102).
+        switched = {line for node in own_nodes(fn) if isinstance(node, ast.If) and is_switch_test(node.test)
+                    for stmt in node.body for line in range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1)}
+        for stmt in own_nodes(fn):
+            if getattr(stmt, "lineno", 0) in switched:
+                continue
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                name = next((n for n in map(_target_name, targets) if n and IDENTITY_NAME.match(n)), None)
+                if name and _fixed_identity(stmt.value):
+                    yield stmt.lineno, f"hard-coded identity assigned to {name}"
+            elif isinstance(stmt, ast.Return) and identity_fn and stmt.value is not None and _fixed_identity(stmt.value):
+                yield stmt.lineno, f"{fn.name}() returns a fixed user instead of the caller's identity"
+            if handler and isinstance(stmt, ast.Call):
+                for kw in stmt.keywords:
+                    if kw.arg and OWNER_KWARG.match(kw.arg) and _literal_id(kw.value):
+                        yield kw.value.lineno, f"record created with the fixed owner {kw.arg}={ast.unparse(kw.value)}"
+
+
+def _target_name(target: ast.AST) -> str | None:
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    if isinstance(target, ast.Subscript):
+        return str_value(target.slice)
+    return None
+
+
+def _literal_id(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or node.value is None:
+            return False
+        if isinstance(node.value, int):
+            return node.value > 0
+        if isinstance(node.value, str):
+            return bool(node.value.strip()) and not node.value.startswith(("$", "{", "<"))
+    return False
+
+
+def _fixed_identity(value: ast.AST) -> bool:
+    """A literal id, a literal user record, or a lookup by a literal id."""
+    if _literal_id(value):
+        return isinstance(value, ast.Constant) and (isinstance(value.value, int) or len(value.value) < 40)
+    if isinstance(value, ast.Dict):
+        keys = {str_value(k) for k in value.keys if k is not None}
+        return any(k in keys for k in ("id", "user_id", "sub", "uid", "username")) and all(
+            isinstance(v, ast.Constant) for v in value.values
+        )
+    if isinstance(value, ast.Call):
+        call: ast.AST = value
+        while isinstance(call, ast.Call):  # User.query.filter_by(id=1).first()
+            if LOOKUP_CALL.match(last_name(call.func)):
+                literal_args = [a for a in call.args if _literal_id(a)] + [
+                    k.value for k in call.keywords if k.arg in ("id", "user_id", "pk", "ident", "username", "email")
+                    and _literal_id(k.value)
+                ]
+                if literal_args:
+                    return True
+            call = call.func.value if isinstance(call.func, ast.Attribute) else None
+    return False

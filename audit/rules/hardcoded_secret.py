@@ -1,0 +1,195 @@
+"""WB301 hardcoded-secret: a secret written in the code, or a literal fallback for one read from the environment."""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterable
+
+from ..model import Category, Finding, Severity
+from . import Example, Rule, RuleContext
+from ._secret_names import URL_CREDENTIALS, is_secret_name, is_secret_value
+from ._syntax import call_qualname, import_aliases, is_test_file, keyword, last_name, str_value
+
+# Calls that read a setting from the environment: name first, default second (or default=).
+ENV_READERS = ("os.getenv", "os.environ.get", "os.environ.setdefault", "environ.get", "getenv", "decouple.config",
+               "environ.setdefault")
+ENV_METHODS = frozenset({"getenv", "get", "setdefault", "str", "config"})
+
+
+class HardcodedSecret(Rule):
+    """Flags secrets written in the code and literal fallbacks for secrets read from the environment.
+
+    ## What it does
+    Flags string literals assigned to a secret-named setting or variable (`SECRET_KEY = "..."`,
+    `app.config["JWT_SECRET"] = "..."`, `app.secret_key = "..."`, pydantic settings fields,
+    keyword arguments like `password="..."`, secret-named default parameters), credentials
+    inside URLs (`postgres://app:pw@db/app`), comparisons of a secret with a literal, and
+    literal defaults or fallbacks for secrets read from the environment
+    (`os.getenv("JWT_SECRET", "dev")`, `os.environ.get("SECRET_KEY") or "changeme"`).
+    Names are judged by what they hold: `token_type`, `password_min_length`,
+    `SECRET_KEY_ENV_VAR` are not secrets. Empty strings, templates (`"${SECRET}"`) and
+    test files are ignored. bandit's B105/B106/B107 (hard-coded password strings) map onto
+    this category when the name is secret-like by the same test; otherwise they are `other`.
+
+    ## Why is this bad?
+    Anyone with the code (or a leaked copy, or the git history) can sign tokens, read the
+    database, call the paid API. A fallback value means a forgotten environment variable
+    silently runs production on a key that is public.
+
+    ## Example
+    ```python
+    JWT_SECRET = os.getenv("JWT_SECRET", "dev-secret")
+    ```
+
+    ## Use instead
+    ```python
+    JWT_SECRET = os.environ["JWT_SECRET"]  # fails at start-up when unset
+    ```
+    """
+
+    id = "WB301"
+    name = "hardcoded-secret"
+    category = Category.HARDCODED_SECRET
+    severity = Severity.HIGH
+    confidence = Severity.MEDIUM
+    cwe = 798
+    fixed_by = "require_secrets"
+
+    VALID = (
+        Example(
+            "import os\n"
+            "from flask import Flask\n"
+            "app = Flask(__name__)\n"
+            "app.config['SECRET_KEY'] = os.environ['SECRET_KEY']\n"
+            "JWT_SECRET = os.getenv('JWT_SECRET')\n"
+            "TOKEN_TYPE = 'bearer'\n"
+            "PASSWORD_MIN_LENGTH = '12'\n"
+            "api_key = ''\n"
+            "SECRET_KEY_ENV = 'APP_SECRET_KEY'\n",
+            path="app/config.py",
+        ),
+        Example(
+            "from pydantic_settings import BaseSettings\n"
+            "class Settings(BaseSettings):\n"
+            "    secret_key: str\n"
+            "    token_url: str = '/auth/token'\n"
+            "    password_reset_path: str = '/reset'\n"
+        ),
+        Example("PASSWORD = 'hunter2'\n", path="tests/test_login.py"),
+    )
+    INVALID = (
+        Example(
+            "import os\n"
+            "from flask import Flask\n"
+            "app = Flask(__name__)\n"
+            "app.config['SECRET_KEY'] = 'tango-2023-s3cret'\n"
+            "JWT_SECRET = os.getenv('JWT_SECRET', 'dev-secret')\n"
+            "WEBHOOK_SECRET = os.environ.get('WEBHOOK_SECRET') or 'changeme'\n"
+            "class Config:\n"
+            "    MAIL_PASSWORD = os.environ.get('SMTP_PASSWORD', 'mg-7f3d91c2')\n"
+            "    SQLALCHEMY_DATABASE_URI = 'postgresql://app:hunter2@db/app'\n"
+            "app.secret_key = 'abc123'\n"
+            "app.config.update({'JWT_SECRET_KEY': 'xyz'})\n",
+            lines=(4, 5, 6, 8, 9, 10, 11),
+            path="app/config.py",
+        ),
+        Example(
+            "from pydantic_settings import BaseSettings\n"
+            "class Settings(BaseSettings):\n"
+            "    jwt_secret: str = 'change-me'\n"
+            "settings = Settings(api_key='sk-live-123')\n"
+            "def check(password):\n"
+            "    return password == 'admin123'\n",
+            lines=(3, 4, 6),
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        if is_test_file(ctx.file):
+            return
+        aliases = import_aliases(ctx.tree)
+        seen: set[int] = set()
+        for line, message in self._findings(ctx.tree, aliases):
+            if line not in seen:
+                seen.add(line)
+                yield self.finding(ctx, line, message)
+
+    def _findings(self, tree: ast.Module, aliases: dict[str, str]) -> Iterable[tuple[int, str]]:
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for name in filter(None, map(_target_name, targets)):
+                    if is_secret_name(name) and _literal_secret(node.value):
+                        yield node.lineno, f"literal secret assigned to {name}"
+                        break
+            elif isinstance(node, ast.Call):
+                fallback = self._env_default(node, aliases)
+                if fallback:
+                    yield node.lineno, fallback
+                for kw in node.keywords:
+                    if kw.arg and is_secret_name(kw.arg) and _literal_secret(kw.value):
+                        yield kw.value.lineno, f"literal secret passed as {kw.arg}="
+            elif isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+                # os.environ.get("SECRET_KEY") or "changeme"
+                env = next((v for v in node.values if isinstance(v, ast.Call) and _env_name(v, aliases)), None)
+                if env is not None and is_secret_name(_env_name(env, aliases)) and any(
+                        _literal_secret(v) for v in node.values[1:]):
+                    yield node.lineno, f"literal fallback for {_env_name(env, aliases)}"
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                args = node.args.posonlyargs + node.args.args
+                for arg, default in zip(args[len(args) - len(node.args.defaults):], node.args.defaults):
+                    if is_secret_name(arg.arg) and _literal_secret(default):
+                        yield default.lineno, f"literal default for the secret parameter {arg.arg}"
+            elif isinstance(node, ast.Compare) and len(node.comparators) == 1 and isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
+                left, right = node.left, node.comparators[0]
+                name = _target_name(left)
+                if name and is_secret_name(name) and _literal_secret(right):
+                    yield node.lineno, f"{name} compared with a literal secret"
+            elif isinstance(node, ast.Dict):
+                # app.config.update({"SECRET_KEY": "..."}): upper-case keys are settings; lower-case
+                # "password" keys are usually record fields (judged by the mock-data rule instead).
+                for k, v in zip(node.keys, node.values):
+                    key = str_value(k)
+                    if key and key.isupper() and is_secret_name(key) and _literal_secret(v):
+                        yield v.lineno, f"literal secret for the setting {key}"
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and URL_CREDENTIALS.match(node.value):
+                yield node.lineno, "credentials written inside a URL"
+
+    @staticmethod
+    def _env_default(call: ast.Call, aliases: dict[str, str]) -> str | None:
+        name = _env_name(call, aliases)
+        if not name or not is_secret_name(name):
+            return None
+        default = call.args[1] if len(call.args) > 1 else keyword(call, "default")
+        if default is not None and _literal_secret(default):
+            return f"literal default for {name} read from the environment"
+        return None
+
+
+def _env_name(call: ast.Call, aliases: dict[str, str]) -> str:
+    """The variable name when ``call`` reads the environment (``os.getenv("X")``, ``env.str("X")``), else ''."""
+    qual = call_qualname(call, aliases)
+    method = last_name(call.func)
+    is_env = qual in ENV_READERS or qual.endswith((".environ.get", ".environ.setdefault")) or (
+        method in ENV_METHODS and isinstance(call.func, ast.Attribute)
+        and ast.unparse(call.func.value).split(".")[-1] in ("env", "environ", "settings_env", "os"))
+    if not is_env or not call.args:
+        return ""
+    return str_value(call.args[0]) or ""
+
+
+def _target_name(target: ast.AST) -> str | None:
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    if isinstance(target, ast.Subscript):
+        return str_value(target.slice)
+    return None
+
+
+def _literal_secret(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
+        value = node.value.decode("latin-1") if isinstance(node.value, bytes) else node.value
+        return is_secret_value(value)
+    return False

@@ -1,0 +1,277 @@
+"""WB410 mock-data-response: a route returning hard-coded fake records, or falling back to them."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Iterable
+
+from ..model import Category, Finding, Severity
+from . import Example, Rule, RuleContext
+from ._syntax import FunctionNode, handler_functions, is_test_file, last_name, own_nodes, str_value
+
+MOCK_NAME = re.compile(r"(^|_)(mock|mocked|fake|sample|dummy|stub|stubbed|demo|placeholder|hardcoded|canned|"
+                       r"fixture|test_data|seed)(_|$)|^(MOCK|FAKE|SAMPLE|DUMMY|STUB)", re.I)
+# Keys that make a dict look like a record rather than a status message.
+RECORD_KEYS = re.compile(r"^(id|uuid|pk|_id|\w+_id|name|username|email|title|content|body|text|kind|type|author|"
+                         r"user|display_name|first_name|last_name|price|amount|created_at|url|image_url|city|"
+                         r"description|status_text|slug|avatar|likes|count|date|starts_at)$", re.I)
+# Calls that wrap a payload into a response.
+WRAPPERS = frozenset({"jsonify", "make_response", "JSONResponse", "ORJSONResponse", "UJSONResponse", "Response",
+                      "list", "tuple", "dict", "json_response", "ok", "success"})
+MUTATORS = frozenset({"append", "extend", "insert", "remove", "pop", "clear", "update", "add", "setdefault"})
+
+
+class MockDataResponse(Rule):
+    """Flags a route that returns hard-coded fake records, or falls back to them.
+
+    ## What it does
+    In route handlers, finds `return` statements whose payload (inside `jsonify()`,
+    `JSONResponse()`, a `(body, status)` tuple or an envelope dict) is a literal list of
+    record dicts or a literal record (`[{"id": 1, "name": "Alice", ...}]`), or a constant
+    holding one: named `MOCK_`/`FAKE_`/`SAMPLE_`/`DUMMY_`..., or a module-level literal of
+    records that the module never changes. Also flags a fallback to such data: assigning
+    it in an `except` block or an empty-result branch, or `rows or MOCK_ROWS`. The finding
+    is on the line that returns or falls back to the data.
+
+    ## Why is this bad?
+    Clients cannot tell invented data from real data: a broken database looks healthy,
+    and fake records (sometimes real people's names) reach users.
+
+    ## Example
+    ```python
+    try:
+        events = Event.query.all()
+    except Exception:
+        return jsonify(MOCK_EVENTS)
+    ```
+
+    ## Use instead
+    ```python
+    try:
+        events = Event.query.all()
+    except SQLAlchemyError:
+        logger.exception("loading events failed")
+        return jsonify(success=False, error={"code": "unavailable", "message": "try again later"}), 503
+    ```
+    """
+
+    id = "WB410"
+    name = "mock-data-response"
+    category = Category.MOCK_DATA
+    severity = Severity.MEDIUM
+    confidence = Severity.MEDIUM
+    cwe = 1188
+    fixed_by = "remove_mock_data"
+
+    VALID = (
+        Example(
+            "from flask import Flask, jsonify\n"
+            "app = Flask(__name__)\n"
+            "USERS = []\n"
+            "\n"
+            "@app.route('/api/users', methods=['POST'])\n"
+            "def add_user():\n"
+            "    USERS.append({'id': len(USERS) + 1, 'name': 'x'})\n"
+            "    return jsonify(USERS), 201\n"
+            "\n"
+            "@app.route('/api/health')\n"
+            "def health():\n"
+            "    return jsonify({'status': 'ok', 'version': '1.2'})\n"
+            "\n"
+            "@app.route('/api/items')\n"
+            "def items():\n"
+            "    return jsonify([])\n"
+        ),
+        Example(
+            "from fastapi import FastAPI\n"
+            "app = FastAPI()\n"
+            "\n"
+            "@app.get('/users/{user_id}')\n"
+            "def user(user_id: int):\n"
+            "    row = db.get(user_id)\n"
+            "    return {'id': row.id, 'name': row.name}\n"
+        ),
+    )
+    INVALID = (
+        Example(
+            "from flask import Flask, jsonify\n"
+            "app = Flask(__name__)\n"
+            "MOCK_EVENTS = [{'id': 1, 'title': 'Milonga', 'city': 'Berlin'}]\n"
+            "FEATURED = [{'id': 9001, 'author': {'id': 2, 'username': 'lucia'}, 'likes': 214}]\n"
+            "\n"
+            "@app.route('/api/events')\n"
+            "def list_events():\n"
+            "    try:\n"
+            "        events = load_events()\n"
+            "    except Exception:\n"
+            "        return jsonify(MOCK_EVENTS)\n"
+            "    return jsonify(events)\n"
+            "\n"
+            "@app.route('/api/featured')\n"
+            "def featured():\n"
+            "    return jsonify(FEATURED)\n"
+            "\n"
+            "@app.route('/api/suggestions')\n"
+            "def suggestions():\n"
+            "    return jsonify([{'type': 'group', 'id': 1, 'name': 'Beginners'},\n"
+            "                    {'type': 'user', 'id': 2, 'name': 'lucia'}])\n",
+            lines=(11, 16, 20),
+        ),
+        Example(
+            "from fastapi import FastAPI\n"
+            "app = FastAPI()\n"
+            "SAMPLE_ORDERS = [{'id': 1, 'amount': 10}]\n"
+            "\n"
+            "@app.get('/orders')\n"
+            "async def orders():\n"
+            "    rows = await fetch_orders()\n"
+            "    if not rows:\n"
+            "        rows = SAMPLE_ORDERS\n"
+            "    return rows or SAMPLE_ORDERS\n"
+            "\n"
+            "@app.get('/me')\n"
+            "async def me():\n"
+            "    return {'id': 1, 'username': 'demo', 'email': 'demo@example.com'}\n",
+            lines=(9, 10, 14),
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        if is_test_file(ctx.file):
+            return
+        constants = _mock_constants(ctx.tree)
+        for fn in handler_functions(ctx):
+            for line, message in _mock_uses(fn, constants):
+                yield self.finding(ctx, line, message)
+
+
+def _mock_constants(tree: ast.Module) -> dict[str, str]:
+    """Module-level names holding fake records -> why they count as fake."""
+    mutated = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MUTATORS:
+            if isinstance(node.func.value, ast.Name):
+                mutated.add(node.func.value.id)
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)):
+            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+            for t in targets:
+                if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
+                    mutated.add(t.value.id)
+        elif isinstance(node, ast.Global):
+            mutated.update(node.names)
+    found: dict[str, str] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for t in targets:
+                if not isinstance(t, ast.Name):
+                    continue
+                if MOCK_NAME.search(t.id) and isinstance(stmt.value, (ast.List, ast.Tuple, ast.Dict)) and _has_literal(
+                        stmt.value):
+                    found[t.id] = f"the mock constant {t.id}"
+                elif t.id not in mutated and _records(stmt.value):
+                    found[t.id] = f"the hard-coded records in {t.id}"
+    return found
+
+
+def _mock_uses(fn: FunctionNode, constants: dict[str, str]) -> Iterable[tuple[int, str]]:
+    fallback_lines = _fallback_lines(fn)
+    seen: set[int] = set()
+    for node in own_nodes(fn):
+        if isinstance(node, ast.Return) and node.value is not None:
+            why = _mock_payload(node.value, constants)
+            if why and node.lineno not in seen:
+                seen.add(node.lineno)
+                yield node.lineno, f"route returns {why}"
+        elif isinstance(node, ast.Assign) and node.lineno in fallback_lines:
+            why = _mock_payload(node.value, constants)
+            if why and node.lineno not in seen:
+                seen.add(node.lineno)
+                yield node.lineno, f"route falls back to {why}"
+        elif isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+            for value in node.values[1:]:
+                why = _mock_payload(value, constants)
+                if why and node.lineno not in seen:
+                    seen.add(node.lineno)
+                    yield node.lineno, f"route falls back to {why}"
+
+
+def _fallback_lines(fn: FunctionNode) -> set[int]:
+    """Lines inside ``except`` blocks and ``if not rows:`` / ``if rows is None`` branches."""
+    lines: set[int] = set()
+    for node in own_nodes(fn):
+        body = []
+        if isinstance(node, ast.ExceptHandler):
+            body = node.body
+        elif isinstance(node, ast.If) and (
+                isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not)
+                or isinstance(node.test, ast.Compare) and any(isinstance(o, (ast.Is, ast.Eq)) for o in node.test.ops)):
+            body = node.body
+        for stmt in body:
+            lines.update(range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1))
+    return lines
+
+
+def _mock_payload(value: ast.AST, constants: dict[str, str]) -> str | None:
+    """Why ``value`` (a returned or assigned expression) is fake data, or None."""
+    if isinstance(value, ast.Tuple) and value.elts:  # (body, status)
+        return _mock_payload(value.elts[0], constants)
+    if isinstance(value, ast.Call) and last_name(value.func) in WRAPPERS:
+        parts = list(value.args) + [k.value for k in value.keywords if k.arg in (None, "content", "body", "data")]
+        for part in parts[:1] or []:
+            why = _mock_payload(part, constants)
+            if why:
+                return why
+        return None
+    if isinstance(value, ast.Name) and value.id in constants:
+        return constants[value.id]
+    if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and value.value.id in constants:
+        return constants[value.value.id]  # MOCK_ITEMS[:10]
+    if _records(value):
+        return "hard-coded records"
+    if isinstance(value, ast.Dict):  # an envelope: {"items": MOCK_ITEMS, "total": 2}
+        for v in value.values:
+            if isinstance(v, (ast.Name, ast.Subscript)):
+                why = _mock_payload(v, constants)
+                if why:
+                    return why
+    return None
+
+
+def _records(value: ast.AST) -> bool:
+    """A literal record (dict with an id-like key and other fields) or a list of literal dicts."""
+    if isinstance(value, (ast.List, ast.Tuple)):
+        dicts = [e for e in value.elts if isinstance(e, ast.Dict)]
+        return bool(dicts) and len(dicts) == len(value.elts) and all(_record_dict(d, strict=False) for d in dicts)
+    if isinstance(value, ast.Dict):
+        return _record_dict(value, strict=True)
+    return False
+
+
+def _record_dict(d: ast.Dict, *, strict: bool) -> bool:
+    keys = [str_value(k) for k in d.keys]
+    if None in keys or len(keys) < 2:
+        return False
+    record_keys = [k for k in keys if RECORD_KEYS.match(k)]
+    literal = sum(1 for v in d.values if _literal(v))
+    if strict:  # a lone dict must look like a person/thing with an identity, all written out
+        has_id = any(re.match(r"^(id|uuid|pk|_id|user_?id)$", k) for k in keys)
+        return has_id and len(record_keys) >= 2 and literal == len(keys)
+    return len(record_keys) >= 1 and literal >= len(keys) - 1 and literal >= 2
+
+
+def _literal(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.UnaryOp):
+        return _literal(node.operand)
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return all(_literal(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(k is not None and _literal(k) and _literal(v) for k, v in zip(node.keys, node.values))
+    return False
+
+
+def _has_literal(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Constant) for n in ast.walk(node))

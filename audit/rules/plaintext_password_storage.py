@@ -1,0 +1,142 @@
+"""WB502 plaintext-password-storage: a password stored as given, without hashing."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Iterable
+
+from ..model import Category, Finding, Severity
+from . import Example, Rule, RuleContext
+from ._passwords import PASSWORD_NAME, hashed, password_names
+from ._syntax import functions, is_test_file, last_name, own_nodes, str_value
+
+# Calls that persist a record given as a dict or keyword arguments.
+STORE_CALL = re.compile(r"^(insert\w*|create\w*|add\w*|save\w*|update\w*|put\w*|set\w*|register\w*|"
+                        r"[A-Z]\w*)$")
+STORE_TARGET = re.compile(r"pass(word)?|passwd|pwd", re.I)
+NOT_STORE_TARGET = re.compile(r"reset|token|changed|_at$|length|policy|hint|expires|attempts|confirm", re.I)
+
+
+class PlaintextPasswordStorage(Rule):
+    """Flags a password written to a record or a store without hashing.
+
+    ## What it does
+    Finds a password-named value (`data["password"]`, `password`, `form.password.data`,
+    `temp_password`) assigned, unhashed, to a password field (`user.password = ...`,
+    `user.password_hash = data["password"]`, `row["pwd"] = ...`), passed to a model or
+    store call as a password keyword (`User(password=password)`,
+    `create_user(temp_password=temp_password)`), or put under a password key in a dict
+    given to an insert/create/save call.
+
+    ## Why is this bad?
+    One database leak, backup copy or curious administrator exposes every user's password,
+    and users reuse passwords elsewhere.
+
+    ## Example
+    ```python
+    user = User(email=data["email"], password=data["password"])
+    ```
+
+    ## Use instead
+    ```python
+    user = User(email=data["email"], password_hash=generate_password_hash(data["password"]))
+    ```
+    """
+
+    id = "WB502"
+    name = "plaintext-password-storage"
+    category = Category.WEAK_PASSWORD
+    severity = Severity.HIGH
+    confidence = Severity.MEDIUM
+    cwe = 256
+    fixed_by = "harden_passwords"
+
+    VALID = (
+        Example(
+            "from flask import Flask, request\n"
+            "from werkzeug.security import generate_password_hash, check_password_hash\n"
+            "app = Flask(__name__)\n"
+            "@app.route('/api/register', methods=['POST'])\n"
+            "def register():\n"
+            "    data = request.get_json()\n"
+            "    hashed = generate_password_hash(data['password'])\n"
+            "    user = User(email=data['email'], password_hash=hashed)\n"
+            "    user.password_changed_at = now()\n"
+            "    ok = check_password_hash(user.password_hash, data['password'])\n"
+            "    return {'ok': ok}\n"
+        ),
+        Example(
+            "from fastapi import FastAPI\n"
+            "from passlib.context import CryptContext\n"
+            "pwd_context = CryptContext(schemes=['bcrypt'])\n"
+            "app = FastAPI()\n"
+            "@app.post('/users')\n"
+            "def create(username: str, password: str):\n"
+            "    return save_user(username=username, password=pwd_context.hash(password))\n"
+        ),
+    )
+    INVALID = (
+        Example(
+            "from flask import Flask, request\n"
+            "app = Flask(__name__)\n"
+            "@app.route('/api/register', methods=['POST'])\n"
+            "def register():\n"
+            "    data = request.get_json()\n"
+            "    user = User(email=data['email'], password=data['password'])\n"
+            "    user.password_hash = data['password']\n"
+            "    db.users.insert_one({'email': data['email'], 'pwd': data['password']})\n"
+            "    return {}\n",
+            lines=(6, 7, 8),
+        ),
+        Example(
+            "from fastapi import FastAPI\n"
+            "app = FastAPI()\n"
+            "@app.post('/admin/invite')\n"
+            "def invite(email: str):\n"
+            "    temp_password = make_temp()\n"
+            "    return create_user(email=email, temp_password=temp_password)\n",
+            lines=(6,),
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        if is_test_file(ctx.file):
+            return
+        seen: set[int] = set()
+        for fn in functions(ctx.tree):
+            hashed_names = {t.id for n in own_nodes(fn) if isinstance(n, ast.Assign) and hashed(n.value)
+                            for t in n.targets if isinstance(t, ast.Name)}
+            for line, message in _stores(fn, hashed_names):
+                if line not in seen:
+                    seen.add(line)
+                    yield self.finding(ctx, line, message)
+
+
+def _plain(value: ast.AST, hashed_names: set[str]) -> bool:
+    """A password-named value, not hashed on the way."""
+    names = password_names(value)
+    return bool(names - hashed_names) and not hashed(value) and not isinstance(value, ast.Constant)
+
+
+def _store_target(name: str | None) -> bool:
+    return bool(name) and bool(STORE_TARGET.search(name)) and not NOT_STORE_TARGET.search(name)
+
+
+def _stores(fn, hashed_names: set[str]) -> Iterable[tuple[int, str]]:
+    for node in own_nodes(fn):
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                name = t.attr if isinstance(t, ast.Attribute) else str_value(t.slice) if isinstance(
+                    t, ast.Subscript) else None
+                if _store_target(name) and _plain(node.value, hashed_names):
+                    yield node.lineno, f"password stored in plain text in {name}"
+        elif isinstance(node, ast.Call) and STORE_CALL.match(last_name(node.func)) and not hashed(node.func):
+            for kw in node.keywords:
+                if _store_target(kw.arg) and _plain(kw.value, hashed_names):
+                    yield kw.value.lineno, f"password stored in plain text as {kw.arg}="
+            for arg in node.args:
+                if isinstance(arg, ast.Dict):
+                    for k, v in zip(arg.keys, arg.values):
+                        if _store_target(str_value(k)) and _plain(v, hashed_names):
+                            yield v.lineno, f"password stored in plain text under {str_value(k)!r}"

