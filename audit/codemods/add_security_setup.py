@@ -27,7 +27,7 @@ def _configures(stmt: cst.CSTNode, app: str) -> bool:
     if not isinstance(stmt, cst.SimpleStatementLine):
         return False
     code = cst.Module(body=[stmt]).code.strip()
-    return code.startswith((f"{app}.config", f"{app}.secret_key", f"{app}.json"))
+    return code.startswith(f"{app}.")  # app.config..., app.secret_key = ..., app.register_blueprint(...)
 
 
 def _calls_init_security(body: list[cst.CSTNode]) -> bool:

@@ -122,7 +122,8 @@ class HardenPasswordsCommand(MigrationCommand):
             if given is None and isinstance(stored, cst.Attribute) and _PASSWORD_FIELD.match(stored.attr.value) \
                     and _names_password(other) and not isinstance(other, cst.SimpleString):
                 given = other  # user.password == data["password"]: a plain-text comparison
-            if given is None or not _names_password(stored) or isinstance(stored, cst.Call):
+            if given is None or isinstance(stored, (cst.Call, cst.SimpleString)) or not (
+                    _names_password(stored) or _names_password(given)):
                 continue
             if isinstance(stored, cst.Attribute):
                 self.import_security("check_and_upgrade_password")

@@ -1,0 +1,63 @@
+import textwrap
+
+from audit.codemods.add_security_setup import AddSecuritySetupCommand as Command
+
+
+def test_factory_gets_init_security_before_return(apply):
+    out = apply(Command, '''
+        from flask import Flask
+
+        def create_app(config=None):
+            app = Flask(__name__)
+            if config:
+                app.config.update(config)
+            return app
+        ''')
+    assert out == textwrap.dedent('''
+        from flask import Flask
+        from workbench_security import init_security
+
+        def create_app(config=None):
+            app = Flask(__name__)
+            if config:
+                app.config.update(config)
+            init_security(app)
+            return app
+        ''')
+
+
+def test_module_level_app_after_its_configuration_and_debug_removed(apply):
+    out = apply(Command, '''
+        from flask import Flask
+        app = Flask(__name__)
+        app.config["X"] = 1
+        app.debug = True
+
+        @app.route("/")
+        def index():
+            return "hi"
+
+        if __name__ == "__main__":
+            app.run(host="0.0.0.0", debug=True)
+        ''')
+    assert 'app.config["X"] = 1\napp.debug = False\ninit_security(app)\n' in out
+    assert 'app.run(host="0.0.0.0")' in out
+
+
+def test_relative_import_inside_a_package(apply):
+    out = apply(Command, "from flask import Flask\n\ndef make():\n    app = Flask(__name__)\n    return app\n",
+                file="pkg/__init__.py", module="", package_root=True)
+    assert "from .workbench_security import init_security" in out
+
+
+def test_already_secure_unchanged(apply):
+    source = textwrap.dedent('''
+        from flask import Flask
+        from workbench_security import init_security
+
+        def create_app():
+            app = Flask(__name__)
+            init_security(app)
+            return app
+        ''')
+    assert apply(Command, source) == source

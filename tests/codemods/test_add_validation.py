@@ -1,0 +1,44 @@
+import textwrap
+
+from audit.codemods import SCHEMAS_KEY
+from audit.codemods.add_validation import AddValidationCommand as Command
+from conftest import run
+
+SOURCE = '''
+from flask import Blueprint, request
+bp = Blueprint("x", __name__)
+
+@bp.route("/api/groups", methods=["POST"])
+def create_group():
+    data = request.get_json() or {}
+    group = Group(name=data["name"], size=int(data["size"]), city=data.get("city"), tag=data.get("tag", "x").strip())
+    limit = request.args.get("limit", 50, type=int)
+    return {"id": group.id, "extra": data.get("extra")}
+'''
+
+
+def test_model_generated_and_applied():
+    out, context = run(Command, SOURCE, columns=(("Group", "name", "str"),), module="routes.groups")
+    models = context.scratch[SCHEMAS_KEY]
+    body = models["GroupsCreateGroupBody"]
+    assert "    name: str\n" in body and "    size: int\n" in body
+    assert "    city: str | None = None\n" in body or "    city: Any = None\n" in body
+    assert '    tag: str | None = "x"\n' in body
+    assert "    extra: Any = None\n" in body
+    assert 'model_config = ConfigDict(extra="ignore")' in body
+    assert "limit: int | None = 50" in models["GroupsCreateGroupQuery"]
+    assert "data = validate_json(GroupsCreateGroupBody)" in out
+    assert 'validate_query(GroupsCreateGroupQuery).get("limit", 50)' in out
+    assert "from workbench_schemas import GroupsCreateGroupBody" in out
+    assert any("no type could be inferred for" in w and "extra" in w for w in context.warnings)
+
+
+def test_already_validated_unchanged():
+    source = textwrap.dedent('''
+        @bp.route("/api/posts", methods=["POST"])
+        def create_post():
+            body = PostCreate.model_validate(request.get_json(silent=True) or {})
+            return {"content": body.content}
+        ''')
+    out, context = run(Command, source)
+    assert out == source and SCHEMAS_KEY not in context.scratch

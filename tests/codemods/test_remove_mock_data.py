@@ -1,0 +1,45 @@
+import textwrap
+
+from audit.codemods.remove_mock_data import RemoveMockDataCommand as Command
+
+SOURCE = '''
+from flask import Blueprint, jsonify
+bp = Blueprint("x", __name__)
+
+MOCK_EVENTS = [{"id": 1, "title": "A"}, {"id": 2, "title": "B"}]
+PAGE_SIZE = 20
+
+
+@bp.route("/events")
+def events():
+    try:
+        rows = load()
+    except Exception:
+        return jsonify(MOCK_EVENTS)
+    if not rows:
+        return jsonify([{"id": 0, "name": "placeholder"}])
+    return jsonify(rows)
+'''
+
+
+def test_fallbacks_become_explicit_errors_and_the_constant_goes(apply):
+    out = apply(Command, SOURCE)
+    assert 'return error_response(503, "This data is not available right now.")' in out
+    assert 'return error_response(404, "Not found.")' in out
+    assert "MOCK_EVENTS" not in out
+    assert "PAGE_SIZE = 20" in out
+    assert "return jsonify(rows)" in out
+
+
+def test_constant_imported_elsewhere_is_kept(apply):
+    out = apply(Command, SOURCE, imported_names=frozenset({"MOCK_EVENTS"}))
+    assert "MOCK_EVENTS = [" in out
+
+
+def test_real_data_unchanged(apply):
+    source = textwrap.dedent('''
+        @bp.route("/p/<int:i>")
+        def post(i):
+            return jsonify({"id": i, "title": load(i).title})
+        ''')
+    assert apply(Command, source) == source

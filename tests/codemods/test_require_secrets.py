@@ -1,0 +1,39 @@
+import textwrap
+
+from audit.codemods.require_secrets import RequireSecretsCommand as Command
+
+
+def test_fallbacks_and_literals(apply):
+    out = apply(Command, '''
+        import os
+        JWT_SECRET = os.getenv("JWT_SECRET", "dev")
+        WEBHOOK_SECRET = os.environ.get("WEBHOOK_SECRET") or "changeme"
+        class Config:
+            SECRET_KEY = "abc123"
+            TOKEN_TTL = "3600"
+        ''')
+    assert 'JWT_SECRET = require_env("JWT_SECRET")' in out
+    assert 'WEBHOOK_SECRET = os.environ.get("WEBHOOK_SECRET")\n' in out
+    assert 'SECRET_KEY = os.environ.get("SECRET_KEY")' in out
+    assert 'TOKEN_TTL = "3600"' in out  # a setting about a token, not a secret
+    assert "from workbench_security import require_env" in out
+
+
+def test_config_get_reads_config_then_env(apply):
+    out = apply(Command, 'from flask import current_app\nk = current_app.config.get("JWT_SECRET", "x")\n')
+    assert 'current_app.config.get("JWT_SECRET") or require_env("JWT_SECRET")' in out
+
+
+def test_data_is_not_a_setting(apply):
+    source = 'User(username="a", password="hunter2hunter2")\nPAYLOAD = {"token": "abc"}\nDEMO_PASSWORD = "x"\n'
+    assert apply(Command, source) == source
+
+
+def test_already_secure_unchanged(apply):
+    source = textwrap.dedent('''
+        import os
+        from workbench_security import require_env
+        JWT_SECRET = require_env("JWT_SECRET")
+        SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD")
+        ''')
+    assert apply(Command, source) == source

@@ -1,0 +1,42 @@
+import textwrap
+
+from audit.codemods.unify_errors import UnifyErrorsCommand as Command
+
+
+def test_error_returns_use_the_envelope_and_drop_exception_text(apply):
+    out = apply(Command, '''
+        from flask import jsonify, abort
+
+        def view():
+            try:
+                work()
+            except ValueError as exc:
+                return jsonify(error="invalid", details=exc.errors()), 400
+            except KeyError as e:
+                abort(400, str(e))
+            except Exception as e:
+                return jsonify({"error": str(e)}), 500
+            if missing:
+                return jsonify({"msg": "Not here", "code": "gone"}), 404
+            return jsonify(ok=True), 200
+        ''')
+    assert 'return error_response(400, "invalid", code="validation_error", details=exc.errors())' in out
+    assert "return error_response(500)\n" in out
+    assert 'return error_response(404, "Not here", code="gone")' in out
+    assert "abort(400)" in out
+    assert "return jsonify(ok=True), 200" in out
+
+
+def test_exception_text_without_status_is_a_500(apply):
+    out = apply(Command, "def v():\n    try:\n        f()\n    except Exception as e:\n        return {'error': repr(e)}\n")
+    assert "return error_response(500)" in out
+
+
+def test_already_secure_unchanged(apply):
+    source = textwrap.dedent('''
+        from workbench_security import error_response
+
+        def view():
+            return error_response(404, "post not found")
+        ''')
+    assert apply(Command, source) == source
