@@ -490,7 +490,9 @@ class _FunctionAnalysis:
         self._branches_by_node = self._method_branches(nodes) if self.request_names else {}
         self._unconditional: set[str] = set()
         # names bound to request data / credentials, in source order
-        for sub in nodes:
+        assignments = [n for n in nodes if isinstance(n, (ast.Assign, ast.AnnAssign, ast.NamedExpr))]
+        assignments.sort(key=lambda n: (n.lineno, n.col_offset))
+        for sub in assignments:
             if isinstance(sub, ast.Assign) and len(sub.targets) == 1:
                 self._assignment(sub.targets[0], sub.value)
             elif isinstance(sub, (ast.AnnAssign, ast.NamedExpr)) and sub.value is not None:

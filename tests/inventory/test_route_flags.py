@@ -52,6 +52,16 @@ def test_validation_of_request_data(tmp_path):
                 abort(400)
             return {}
 
+        @app.post("/api/explicit-json")
+        def explicit_json():
+            data = request.get_json(silent=True)
+            if not isinstance(data, dict):
+                return {"error": "bad"}, 400
+            delta = data["delta"]
+            if not isinstance(delta, int) or abs(delta) > 100:
+                return {"error": "bad"}, 400
+            return {}
+
         @app.get("/api/presence-only")
         def presence_only():
             name = request.args.get("name")
@@ -84,7 +94,7 @@ def test_validation_of_request_data(tmp_path):
     validated = {k: r.validated for k, r in routes.items()}
     assert validated == {
         ("POST", "/api/raw"): False, ("POST", "/api/pydantic"): True, ("POST", "/api/kwargs"): True,
-        ("POST", "/api/marshmallow"): True, ("GET", "/api/search"): True, ("GET", "/api/explicit"): True,
+        ("POST", "/api/marshmallow"): True, ("GET", "/api/search"): True, ("GET", "/api/explicit"): True, ("POST", "/api/explicit-json"): True,
         ("GET", "/api/presence-only"): False, ("GET", "/api/nothing"): True,
         ("GET", "/api/both"): True, ("POST", "/api/both"): False,
     }
