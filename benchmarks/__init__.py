@@ -1,0 +1,1 @@
+"""Benchmarks of the workbench (map and migrate) over a generated codebase."""

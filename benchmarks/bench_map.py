@@ -1,0 +1,194 @@
+"""How fast is ``workbench map``? One run over a generated codebase, every figure at once.
+
+    .venv/bin/python benchmarks/bench_map.py [--lines 100000] [--modules 520] [--seed 7] [--jobs N]
+    .venv/bin/python benchmarks/bench_map.py --quick      # a small tree, for a smoke run
+
+Prints lines per second of: our own analysis alone (``audit.map`` without bandit and
+semgrep, cache off), bandit alone, semgrep alone (with our rules,
+``audit/semgrep_rules/``), the full map; the ratios; and the warm re-run after
+touching one file (cache on) against the cold run. The issue's targets are shown as
+pass/fail:
+
+* own analysis at least as fast as bandit (lines/s);
+* full map no slower than 1.25 x (bandit + semgrep run one after the other);
+* a one-file re-map under 10% of the cold map.
+
+bandit and semgrep are run through the workbench's adapters (``audit.adapters``, the
+same invocation the map uses) when they exist, else directly with equivalent flags.
+``--json FILE`` also writes the figures as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.generate import generate  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+RULES = ROOT / "audit" / "semgrep_rules"
+QUICK = {"lines": 6_000, "modules": 40}
+
+
+def _timed(func: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    value = func()
+    return time.perf_counter() - started, value
+
+
+def count_lines(src: Path) -> int:
+    return sum(p.read_text(encoding="utf-8", errors="replace").count("\n") for p in src.rglob("*.py"))
+
+
+def run_map(src: Path, jobs: int, *, bandit: bool, semgrep: bool, cache_dir: Path | None) -> Any:
+    from audit.mapping import run_map as map_
+
+    return map_(src, jobs=jobs, bandit=bandit, semgrep=semgrep, cache=cache_dir is not None,
+                cache_dir=cache_dir, progress=False, formats="csv")
+
+
+def run_tool(name: str, src: Path, jobs: int) -> str:
+    """Run bandit or semgrep over ``src`` alone; return how it was run."""
+    try:
+        adapter = importlib.import_module(f"audit.adapters.{name}")
+    except ImportError:
+        adapter = None
+    if adapter is not None and adapter.available():
+        files = sorted(p.relative_to(src).as_posix() for p in src.rglob("*.py"))
+        adapter.run(src, files=files, jobs=jobs)
+        return "adapter"
+    exe = Path(sys.executable).with_name(name)
+    if name == "bandit":
+        cmd = [str(exe), "-r", str(src), "-f", "json", "-q"]
+    else:
+        if not any(RULES.rglob("*.y*ml")):
+            raise RuntimeError(f"no semgrep rules in {RULES}")
+        cmd = [str(exe), "scan", "--config", str(RULES), "--json", "--metrics=off", "--disable-version-check",
+               "--jobs", str(jobs), "--quiet", str(src)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode not in (0, 1) or not done.stdout.strip().startswith("{"):
+        raise RuntimeError(f"{name} failed: {done.stderr.strip()[-300:]}")
+    return "command line"
+
+
+def touch_target(src: Path) -> Path:
+    """The file the warm re-run changes: a route module, where a change matters most."""
+    routes = sorted((src / "blueprints").glob("m*.py"))
+    return routes[0] if routes else sorted(src.rglob("*.py"))[0]
+
+
+def measure(src: Path, jobs: int, tools: bool = True) -> dict[str, Any]:
+    """Every figure of the benchmark for the tree at ``src`` (``tools=False``: our own
+    analysis only, for a quick smoke run; the tool figures are then n/a)."""
+    lines = count_lines(src)
+    figures: dict[str, Any] = {"lines": lines, "modules": sum(1 for _ in src.rglob("*.py")), "jobs": jobs}
+
+    t, result = _timed(lambda: run_map(src, jobs, bandit=False, semgrep=False, cache_dir=None))
+    figures["own_s"], figures["routes"] = t, len(result.route_list)
+    for tool in ("bandit", "semgrep"):
+        if not tools:
+            figures[f"{tool}_s"], figures[f"{tool}_error"] = None, "not run (--no-tools)"
+            continue
+        try:
+            t, how = _timed(lambda: run_tool(tool, src, jobs))
+            figures[f"{tool}_s"], figures[f"{tool}_via"] = t, how
+        except Exception as exc:  # a missing tool or rule set is a reported gap, not a crash
+            figures[f"{tool}_s"], figures[f"{tool}_error"] = None, str(exc)
+    figures["full_s"] = figures["full_error"] = None
+    if tools:
+        t, result = _timed(lambda: run_map(src, jobs, bandit=True, semgrep=True, cache_dir=None))
+        figures["full_s"], figures["tools"] = t, result.summary.get("tools", {})
+    else:
+        figures["full_error"] = "not run (--no-tools)"
+
+    with tempfile.TemporaryDirectory(prefix="bench-cache-") as cache:
+        for label, with_tools in (("own", False), ("full", True)):
+            if with_tools and not tools:
+                continue
+            cache_dir = Path(cache) / label
+            cold, _ = _timed(lambda: run_map(src, jobs, bandit=with_tools, semgrep=with_tools, cache_dir=cache_dir))
+            touched = touch_target(src)
+            with touched.open("a") as handle:
+                handle.write(f"# touched by the benchmark at {time.time()}\n")
+            warm, _ = _timed(lambda: run_map(src, jobs, bandit=with_tools, semgrep=with_tools, cache_dir=cache_dir))
+            figures[f"{label}_cold_cached_s"], figures[f"{label}_warm_s"] = cold, warm
+    return figures
+
+
+def report(f: dict[str, Any]) -> str:
+    lines = f["lines"]
+
+    def rate(key: str) -> str:
+        return f"{lines / f[key]:>10,.0f} lines/s  ({f[key]:.2f} s)" if f.get(key) else "   n/a" + (
+            f"  ({f.get(key.replace('_s', '_error'), '')})")
+
+    def verdict(ok: bool | None) -> str:
+        return "n/a" if ok is None else ("PASS" if ok else "FAIL")
+
+    out = [f"tree: {f['modules']} modules, {lines:,} lines, {f['routes']} routes found; jobs={f['jobs']}",
+           f"own analysis (map, no bandit/semgrep, cache off): {rate('own_s')}",
+           f"bandit alone:                                    {rate('bandit_s')}",
+           f"semgrep alone (our rules):                       {rate('semgrep_s')}",
+           f"full map (own + bandit + semgrep, cache off):    {rate('full_s')}"]
+    own_vs_bandit = f["bandit_s"] / f["own_s"] if f.get("bandit_s") else None
+    tools_sum = (f["bandit_s"] or 0) + (f["semgrep_s"] or 0) if f.get("bandit_s") and f.get("semgrep_s") else None
+    full_vs_tools = f["full_s"] / tools_sum if tools_sum else None
+    warm_full = f["full_warm_s"] / f["full_cold_cached_s"] if f.get("full_warm_s") else None
+    warm_own = f["own_warm_s"] / f["own_cold_cached_s"]
+    out += [
+        "",
+        f"own speed / bandit speed:        {own_vs_bandit:.2f}  (target >= 1.00)  {verdict(own_vs_bandit and own_vs_bandit >= 1)}"
+        if own_vs_bandit else "own speed / bandit speed:        n/a",
+        f"full / (bandit + semgrep):       {full_vs_tools:.2f}  (target <= 1.25)  {verdict(full_vs_tools <= 1.25)}"
+        if full_vs_tools else "full / (bandit + semgrep):       n/a",
+        f"full map, one file touched: warm {f['full_warm_s']:.2f} s vs cold {f['full_cold_cached_s']:.2f} s = "
+        f"{warm_full:.1%}  (target < 10%)  {verdict(warm_full < 0.10)}"
+        if warm_full is not None else "full map, one file touched: n/a (target < 10%)",
+        f"own analysis, one file touched: warm {f['own_warm_s']:.2f} s vs cold {f['own_cold_cached_s']:.2f} s = "
+        f"{warm_own:.1%}",
+    ]
+    for tool, info in (f.get("tools") or {}).items():
+        out.append(f"  in the full map, {tool}: {info.get('status')} {info.get('detail', '')} {info.get('time_s', '')}")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--modules", type=int, default=520)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--quick", action="store_true", help=f"a small tree ({QUICK['lines']} lines)")
+    parser.add_argument("--no-tools", action="store_true", help="own analysis only (no bandit/semgrep)")
+    parser.add_argument("--keep", type=Path, default=None, help="generate into this folder and keep it")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.lines, args.modules = QUICK["lines"], QUICK["modules"]
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="bench-map-"))
+    try:
+        stats = generate(workdir, args.lines, args.modules, args.seed)
+        figures = measure(stats.root, args.jobs, tools=not args.no_tools)
+        print(report(figures))
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=1, default=str))
+    finally:
+        if args.keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
