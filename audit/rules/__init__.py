@@ -61,6 +61,12 @@ class ProjectFacts:
     error_shapes: tuple[tuple[str, int], ...] = ()
     # Some module sets a request body limit for the whole app (Flask MAX_CONTENT_LENGTH, a body-size middleware).
     upload_size_limit_set: bool = False
+    # Schema classes (bare class names) whose password fields carry a length rule or a validator:
+    # audit.rules.missing_password_strength_check.models_with_password_rules(tree), over every module.
+    password_rule_models: frozenset[str] = frozenset()
+    # Parameters fed with request data by some route handler's call ("pkg.module.function:param"):
+    # audit.rules._request_data.request_fed_parameters(tree, module, is_package), over every module.
+    request_fed_params: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -58,3 +58,22 @@ def has_strength_check(fn: ast.AST, passwords: set[str]) -> bool:
                         side.args[0]):
                     return True
     return False
+
+
+# SQL that writes a password column (INSERT ... (password) / UPDATE ... SET password = ?), not a hash column.
+_SQL_PASSWORD_WRITE = re.compile(r"\b(insert\b.*\b(pass(word)?|passwd|pwd)\b|update\b.*\bset\b.*\b(pass(word)?|passwd|pwd)\s*=)",
+                                 re.I | re.S)
+
+
+def sql_password_write(call: ast.Call) -> list[ast.expr] | None:
+    """The bound values of ``execute("INSERT INTO users (name, password) VALUES (?, ?)", (...))``, when the SQL
+    writes a plain password column; None otherwise."""
+    if last_name(call.func) not in ("execute", "executemany", "exec_driver_sql", "query") or not call.args:
+        return None
+    sql = call.args[0]
+    text = sql.value if isinstance(sql, ast.Constant) and isinstance(sql.value, str) else None
+    if text is None and isinstance(sql, ast.Call) and sql.args and isinstance(sql.args[0], ast.Constant):
+        text = sql.args[0].value if isinstance(sql.args[0].value, str) else None  # text("...")
+    if not text or not _SQL_PASSWORD_WRITE.search(text):
+        return None
+    return [*call.args[1:], *(k.value for k in call.keywords)]

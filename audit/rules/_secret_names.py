@@ -29,8 +29,28 @@ PLACEHOLDER_VALUE = re.compile(r"^(\$\{.*\}|\{\{.*\}\}|<[^>]*>|%\(.*\)s|\*+|\s*)
 URL_CREDENTIALS = re.compile(r"^[a-z][a-z0-9+.-]*://[^/:@\s]+:[^@/\s]+@", re.I)
 
 
-def is_secret_name(name: str) -> bool:
-    return bool(SECRET_NAME.search(name)) and not NOT_SECRET_NAME.search(name)
+# `..._KEY` names hold secrets when read from the environment (SERVICE_KEY, STRIPE_KEY) but are as often
+# plain identifiers in code (CACHE_KEY = "posts:all"); they count as secrets only with more evidence.
+KEY_NAME = re.compile(r"(^|_)key$", re.I)
+NOT_KEY_NAME = re.compile(r"(^|_)(cache|sort|primary|foreign|partition|lookup|idempotency|redis|s3|object|bucket|"
+                          r"dict|map|index|row|column|group|lock|storage|field|order|hash|rate|limit|ratelimit|"
+                          r"session|cookie|form|json|query|param|header|metadata|meta|config|setting|translation|"
+                          r"i18n|message|event|topic|queue|channel|routing|cursor|page|state)_key$", re.I)
+RANDOM_VALUE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_\-+/=.]{12,}$")
+
+
+def is_secret_name(name: str, *, strong_evidence: bool = False) -> bool:
+    """Whether ``name`` holds a secret. ``strong_evidence`` (read from the environment with a
+    fallback, or a random-looking value) admits ``..._KEY`` names too."""
+    if SECRET_NAME.search(name) and not NOT_SECRET_NAME.search(name):
+        return True
+    return strong_evidence and bool(KEY_NAME.search(name)) and not NOT_KEY_NAME.search(name) \
+        and not NOT_SECRET_NAME.search(name)
+
+
+def looks_random(value: str) -> bool:
+    """A token-like literal: letters and digits, no spaces, at least 12 characters."""
+    return bool(RANDOM_VALUE.match(value))
 
 
 def is_secret_value(value: str) -> bool:

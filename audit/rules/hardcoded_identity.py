@@ -22,10 +22,13 @@ OWNER_KWARG = re.compile(r"^(user_?id|author_?id|owner_?id|sender_?id|created_by
                          r"uploader_?id|account_?id|member_?id)$", re.IGNORECASE)
 # Functions whose job is to say who is calling.
 IDENTITY_FUNCTION = re.compile(
-    r"^_?(get_|load_|fetch_)?(current|logged_in|authenticated|request|session)_?(user|identity|user_?id|uid|account)$"
-    r"|^_?(get_|load_)?(me|whoami|user_from_(token|request|session))$",
+    r"^_?(get_|load_|fetch_|resolve_|find_)?(current_?|logged_in_?|authenticated_?|request_?|session_?)?"
+    r"(user|identity|user_?id|uid|account|principal)(_from_\w+|_for_\w+)?$|^_?(get_|load_)?(me|whoami)$",
     re.IGNORECASE,
 )
+# Decorators that register "who is calling" callbacks (Flask-Login, Flask-JWT-Extended, Flask-HTTPAuth).
+IDENTITY_DECORATORS = frozenset({"user_loader", "request_loader", "header_loader", "user_lookup_loader",
+                                 "verify_token", "verify_password", "get_user_roles"})
 # Functions that build sample data on purpose (seeding a dev database), not request handling.
 SEED_FUNCTION = re.compile(r"seed|populate|fixture|sample_data|demo_data|init_db|create_db|bootstrap_data", re.I)
 # Calls that look a user up (User.query.get(7), db.session.get(User, 7), get_user(7)).
@@ -38,10 +41,13 @@ class HardcodedIdentity(Rule):
 
     ## What it does
     Inside functions, finds assignments of a literal id (or a lookup by a literal id, or a
-    literal user record) to a name that holds the caller's identity (`user_id = 7`,
-    `g.user = User.query.get(7)`, `session["user_id"] = 1`, `current_user = {"id": 1}`),
-    literal owner ids passed when creating records (`Post(author_id=1)`), and functions
-    whose job is to return the current user that return a fixed one.
+    literal user record, or a module constant holding one such as `DEMO_USER_ID = 1`) to a
+    name that holds the caller's identity (`user_id = 7`, `g.user = User.query.get(7)`,
+    `session["user_id"] = 1`, `current_user = {"id": 1}`), literal owner ids passed when
+    creating records in a route (`Post(author_id=1)`), and functions whose job is to return
+    the current user (`get_current_user`, Flask-Login's `user_loader`/`request_loader`
+    callbacks) that return a fixed one. Identities granted behind a development switch are
+    left to WB102, which reports them once at the switch.
 
     ## Why is this bad?
     Every caller acts as that user: no credential is checked, and all data is attributed
@@ -121,9 +127,15 @@ class HardcodedIdentity(Rule):
         ),
         Example(
             "from flask import session\n"
+            "from flask_login import LoginManager\n"
+            "login_manager = LoginManager()\n"
+            "DEMO_USER_ID = 1\n"
             "def login_as_demo():\n"
-            "    session['user_id'] = 'admin'\n",
-            lines=(3,),
+            "    session['user_id'] = 'admin'\n"
+            "@login_manager.request_loader\n"
+            "def load_from_request(_request):\n"
+            "    return db.get_user(DEMO_USER_ID)\n",
+            lines=(6, 9),
         ),
     )
 
@@ -133,16 +145,18 @@ class HardcodedIdentity(Rule):
         if is_script_file(ctx.file):
             return
         seen: set[int] = set()
+        constants = _literal_constants(ctx.tree)
         for fn in functions(ctx.tree):
             if SEED_FUNCTION.search(fn.name):
                 continue
-            for line, message in self._in_function(fn, is_handler(ctx, fn)):
+            for line, message in self._in_function(fn, is_handler(ctx, fn), constants):
                 if line not in seen:
                     seen.add(line)
                     yield self.finding(ctx, line, message)
 
-    def _in_function(self, fn: FunctionNode, handler: bool) -> Iterable[tuple[int, str]]:
-        identity_fn = bool(IDENTITY_FUNCTION.match(fn.name))
+    def _in_function(self, fn: FunctionNode, handler: bool, constants: set[str]) -> Iterable[tuple[int, str]]:
+        identity_fn = bool(IDENTITY_FUNCTION.match(fn.name)) or any(
+            last_name(d.func if isinstance(d, ast.Call) else d) in IDENTITY_DECORATORS for d in fn.decorator_list)
         # Identities granted behind a development switch are reported once, at the switch (WB102).
         switched = {line for node in own_nodes(fn) if isinstance(node, ast.If) and is_switch_test(node.test)
                     for stmt in node.body for line in range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1)}
@@ -152,13 +166,13 @@ class HardcodedIdentity(Rule):
             if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 name = next((n for n in map(_target_name, targets) if n and IDENTITY_NAME.match(n)), None)
-                if name and _fixed_identity(stmt.value):
+                if name and _fixed_identity(stmt.value, constants):
                     yield stmt.lineno, f"hard-coded identity assigned to {name}"
-            elif isinstance(stmt, ast.Return) and identity_fn and stmt.value is not None and _fixed_identity(stmt.value):
+            elif isinstance(stmt, ast.Return) and identity_fn and stmt.value is not None and _fixed_identity(stmt.value, constants):
                 yield stmt.lineno, f"{fn.name}() returns a fixed user instead of the caller's identity"
             if handler and isinstance(stmt, ast.Call):
                 for kw in stmt.keywords:
-                    if kw.arg and OWNER_KWARG.match(kw.arg) and _literal_id(kw.value):
+                    if kw.arg and OWNER_KWARG.match(kw.arg) and (_literal_id(kw.value) or _constant_ref(kw.value, constants)):
                         yield kw.value.lineno, f"record created with the fixed owner {kw.arg}={ast.unparse(kw.value)}"
 
 
@@ -183,8 +197,42 @@ def _literal_id(node: ast.AST) -> bool:
     return False
 
 
-def _fixed_identity(value: ast.AST) -> bool:
+def _literal_constants(tree: ast.Module) -> set[str]:
+    """Module-level names bound once to a literal id (``DEMO_USER_ID = 1``)."""
+    counts: dict[str, int] = {}
+    literal: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    counts[t.id] = counts.get(t.id, 0) + 1
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            name = stmt.targets[0].id
+            if _literal_id(stmt.value) and counts.get(name) == 1 and re.search(r"user|uid|account|owner|admin|"
+                                                                                 r"demo|default|test", name, re.I):
+                literal.add(name)
+    return literal
+
+
+def _constant_ref(node: ast.AST, constants: set[str]) -> bool:
+    return isinstance(node, ast.Name) and node.id in constants
+
+
+def _id_argument(node: ast.AST, constants: set[str]) -> bool:
+    """An argument that names one user: a positive int, a short identifier-like string, or a constant of one."""
+    if _constant_ref(node, constants):
+        return True
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return bool(re.fullmatch(r"[\w.@+-]{1,64}", node.value))
+    return _literal_id(node)
+
+
+def _fixed_identity(value: ast.AST, constants: set[str] = frozenset()) -> bool:
     """A literal id, a literal user record, or a lookup by a literal id."""
+    if _constant_ref(value, constants):
+        return True
     if _literal_id(value):
         return isinstance(value, ast.Constant) and (isinstance(value.value, int) or len(value.value) < 40)
     if isinstance(value, ast.Dict):
@@ -196,9 +244,13 @@ def _fixed_identity(value: ast.AST) -> bool:
         call: ast.AST = value
         while isinstance(call, ast.Call):  # User.query.filter_by(id=1).first()
             if LOOKUP_CALL.match(last_name(call.func)):
-                literal_args = [a for a in call.args if _literal_id(a)] + [
+                # A string looks up a user only through a user-named call (get_user("admin")); a bare
+                # `.get("X-User-Id")` reads a mapping.
+                by_name = bool(re.search(r"user|account|member|admin", last_name(call.func), re.I))
+                literal_args = [a for a in call.args if _id_argument(a, constants) and (
+                    by_name or not isinstance(a, ast.Constant) or not isinstance(a.value, str))] + [
                     k.value for k in call.keywords if k.arg in ("id", "user_id", "pk", "ident", "username", "email")
-                    and _literal_id(k.value)
+                    and _id_argument(k.value, constants)
                 ]
                 if literal_args:
                     return True

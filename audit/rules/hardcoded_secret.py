@@ -7,7 +7,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._secret_names import URL_CREDENTIALS, is_secret_name, is_secret_value
+from ._secret_names import URL_CREDENTIALS, is_secret_name, is_secret_value, looks_random
 from ._syntax import call_qualname, import_aliases, is_test_file, keyword, last_name, str_value
 
 # Calls that read a setting from the environment: name first, default second (or default=).
@@ -27,7 +27,9 @@ class HardcodedSecret(Rule):
     literal defaults or fallbacks for secrets read from the environment
     (`os.getenv("JWT_SECRET", "dev")`, `os.environ.get("SECRET_KEY") or "changeme"`).
     Names are judged by what they hold: `token_type`, `password_min_length`,
-    `SECRET_KEY_ENV_VAR` are not secrets. Empty strings, templates (`"${SECRET}"`) and
+    `SECRET_KEY_ENV_VAR` are not secrets; a `..._KEY` name (`SERVICE_KEY`) is one when read
+    from the environment with a fallback or given a random-looking literal, but not
+    `CACHE_KEY = "posts:all"`. Empty strings, templates (`"${SECRET}"`) and
     test files are ignored. bandit's B105/B106/B107 (hard-coded password strings) map onto
     this category when the name is secret-like by the same test; otherwise they are `other`.
 
@@ -65,7 +67,9 @@ class HardcodedSecret(Rule):
             "TOKEN_TYPE = 'bearer'\n"
             "PASSWORD_MIN_LENGTH = '12'\n"
             "api_key = ''\n"
-            "SECRET_KEY_ENV = 'APP_SECRET_KEY'\n",
+            "SECRET_KEY_ENV = 'APP_SECRET_KEY'\n"
+            "CACHE_KEY = 'posts:all:v2'\n"
+            "SORT_KEY = os.getenv('SORT_KEY', 'created_at')\n",
             path="app/config.py",
         ),
         Example(
@@ -89,8 +93,10 @@ class HardcodedSecret(Rule):
             "    MAIL_PASSWORD = os.environ.get('SMTP_PASSWORD', 'mg-7f3d91c2')\n"
             "    SQLALCHEMY_DATABASE_URI = 'postgresql://app:hunter2@db/app'\n"
             "app.secret_key = 'abc123'\n"
-            "app.config.update({'JWT_SECRET_KEY': 'xyz'})\n",
-            lines=(4, 5, 6, 8, 9, 10, 11),
+            "app.config.update({'JWT_SECRET_KEY': 'xyz'})\n"
+            "PREVIEW_SERVICE_KEY = os.environ.get('PREVIEW_SERVICE_KEY', 'lp_live_3f9a0c2d7e41b8')\n"
+            "STRIPE_KEY = 'sk_live_51HxQ2eLkd93'\n",
+            lines=(4, 5, 6, 8, 9, 10, 11, 12, 13),
             path="app/config.py",
         ),
         Example(
@@ -119,7 +125,7 @@ class HardcodedSecret(Rule):
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for name in filter(None, map(_target_name, targets)):
-                    if is_secret_name(name) and _literal_secret(node.value):
+                    if is_secret_name(name, strong_evidence=_random_literal(node.value)) and _literal_secret(node.value):
                         yield node.lineno, f"literal secret assigned to {name}"
                         break
             elif isinstance(node, ast.Call):
@@ -127,12 +133,13 @@ class HardcodedSecret(Rule):
                 if fallback:
                     yield node.lineno, fallback
                 for kw in node.keywords:
-                    if kw.arg and is_secret_name(kw.arg) and _literal_secret(kw.value):
+                    if kw.arg and is_secret_name(kw.arg, strong_evidence=_random_literal(kw.value)) and _literal_secret(
+                            kw.value):
                         yield kw.value.lineno, f"literal secret passed as {kw.arg}="
             elif isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
                 # os.environ.get("SECRET_KEY") or "changeme"
                 env = next((v for v in node.values if isinstance(v, ast.Call) and _env_name(v, aliases)), None)
-                if env is not None and is_secret_name(_env_name(env, aliases)) and any(
+                if env is not None and is_secret_name(_env_name(env, aliases), strong_evidence=True) and any(
                         _literal_secret(v) for v in node.values[1:]):
                     yield node.lineno, f"literal fallback for {_env_name(env, aliases)}"
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -158,7 +165,7 @@ class HardcodedSecret(Rule):
     @staticmethod
     def _env_default(call: ast.Call, aliases: dict[str, str]) -> str | None:
         name = _env_name(call, aliases)
-        if not name or not is_secret_name(name):
+        if not name or not is_secret_name(name, strong_evidence=True):
             return None
         default = call.args[1] if len(call.args) > 1 else keyword(call, "default")
         if default is not None and _literal_secret(default):
@@ -186,6 +193,10 @@ def _target_name(target: ast.AST) -> str | None:
     if isinstance(target, ast.Subscript):
         return str_value(target.slice)
     return None
+
+
+def _random_literal(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and looks_random(node.value)
 
 
 def _literal_secret(node: ast.AST) -> bool:

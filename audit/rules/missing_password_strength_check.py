@@ -8,7 +8,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._passwords import has_strength_check, hashed, is_hash_call, password_names
+from ._passwords import has_strength_check, hashed, is_hash_call, password_names, sql_password_write
 from ._request_data import RequestData
 from ._syntax import functions, is_handler, is_test_file, last_name, own_nodes, str_value
 
@@ -16,6 +16,7 @@ from ._syntax import functions, is_handler, is_test_file, last_name, own_nodes, 
 SET_CALL = re.compile(r"(create|register|add|invite|new|insert|save)_?(user|account|member)|"
                       r"(set|update|change|reset|store|save)_?password", re.I)
 STORE_TARGET = re.compile(r"pass(word)?|passwd|pwd", re.I)
+VERIFY_FUNCTION = re.compile(r"check|verify|authenticate|login|log_in|sign_in|signin|compare|matches", re.I)
 VALIDATING_CALL = re.compile(r"model_validate|parse_obj|parse_raw|validate|load|deserialize", re.I)
 
 
@@ -26,7 +27,9 @@ class MissingPasswordStrengthCheck(Rule):
     In functions that read a password from request data (registration, password change
     or reset, invitations), finds where the password is hashed or stored and checks that
     the function tests its strength first: `len(password) < N`, a strength/policy helper
-    (`validate_password`, `zxcvbn`...), a regex test, or a schema that validates the body.
+    (`validate_password`, `zxcvbn`...), a regex test, or a schema whose password field
+    carries a rule (`Field(min_length=12)`, `constr(min_length=...)`, a field validator;
+    schemas of other modules are known through `ProjectFacts.password_rule_models`).
     Without one, the finding is on the line that hashes or stores the password, or on the
     function's `def` line when it only hands the password to another layer
     (`create_user(...)`). Login handlers, which only compare passwords, are not flagged.
@@ -74,7 +77,7 @@ class MissingPasswordStrengthCheck(Rule):
             "    return {'ok': check_password_hash(lookup(data['email']), data['password'])}\n"
         ),
         Example(
-            "from fastapi import FastAPI\n"
+            "from fastapi import FastAPI, Depends\n"
             "from pydantic import BaseModel, Field\n"
             "app = FastAPI()\n"
             "class SignUp(BaseModel):\n"
@@ -111,7 +114,7 @@ class MissingPasswordStrengthCheck(Rule):
             "    email: str\n"
             "    password: str\n"
             "@app.post('/signup')\n"
-            "def signup(body: SignUp):\n"
+            "def signup(body: SignUp, user: User = Depends(current_user)):\n"
             "    hashed = hash_password(body.password)\n"
             "    return save_user(body.email, hashed)\n",
             lines=(9,),
@@ -121,12 +124,14 @@ class MissingPasswordStrengthCheck(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if is_test_file(ctx.file):
             return
-        checked_models = _models_with_password_rules(ctx.tree)
+        checked_models = models_with_password_rules(ctx.tree) | ctx.project.password_rule_models
         for fn in functions(ctx.tree):
-            data = RequestData(fn, ctx.tree, handler=is_handler(ctx, fn))
+            if VERIFY_FUNCTION.search(fn.name):
+                continue  # login / check_password: compares a password, never sets one
+            data = RequestData.of(ctx, fn)
             if not data.tainted and not data.reads_request():
                 continue
-            if _validated_by_schema(fn, checked_models, ctx.tree):
+            if _validated_by_schema(fn, checked_models):
                 continue
             passwords = {n for node in own_nodes(fn) if isinstance(node, ast.expr) and data.is_tainted(node)
                          for n in password_names(node)}
@@ -144,14 +149,19 @@ def _from_request_password(node: ast.AST, data: RequestData) -> bool:
 def _set_line(fn, data: RequestData) -> int | None:
     """The line that hashes or stores the request's password; the def line if it is only handed on; None if unset."""
     handed_on = False
+    compared = {id(sub) for node in own_nodes(fn) if isinstance(node, ast.Compare) for sub in ast.walk(node)}
     for node in own_nodes(fn):
-        if isinstance(node, ast.Call) and is_hash_call(node) and any(_from_request_password(a, data) for a in node.args):
+        if isinstance(node, ast.Call) and is_hash_call(node) and id(node) not in compared and any(
+                _from_request_password(a, data) for a in node.args):
             return node.lineno
         if isinstance(node, ast.Assign) and any(
                 STORE_TARGET.search(t.attr if isinstance(t, ast.Attribute) else str_value(getattr(t, "slice", None)) or "")
                 for t in node.targets if isinstance(t, (ast.Attribute, ast.Subscript))) and _from_request_password(
                 node.value, data) and not hashed(node.value):
             return node.lineno
+        if isinstance(node, ast.Call) and (values := sql_password_write(node)) is not None:
+            if any(_from_request_password(v, data) and not hashed(v) for v in values):
+                return node.lineno  # stored as sent; a hashed value is reported at its hash call
         if isinstance(node, ast.Call) and SET_CALL.search(last_name(node.func)):
             values = [*node.args, *(k.value for k in node.keywords)]
             if any(_from_request_password(v, data) for v in values):
@@ -159,7 +169,7 @@ def _set_line(fn, data: RequestData) -> int | None:
     return fn.lineno if handed_on else None
 
 
-def _models_with_password_rules(tree: ast.Module) -> set[str]:
+def models_with_password_rules(tree: ast.Module) -> set[str]:
     """Classes of this file whose password field carries a length rule or a validator."""
     found = set()
     for node in ast.walk(tree):
@@ -174,17 +184,14 @@ def _models_with_password_rules(tree: ast.Module) -> set[str]:
     return found
 
 
-def _validated_by_schema(fn, checked_models: set[str], tree: ast.Module) -> bool:
-    """The password comes through a schema: a model defined elsewhere (trusted) or here with a rule."""
-    local_classes = {n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
+def _validated_by_schema(fn, checked_models: set[str]) -> bool:
+    """The password comes through a schema whose password field has a rule (this file's or the project's)."""
     for arg in fn.args.args + fn.args.kwonlyargs:
         ann = ast.unparse(arg.annotation) if arg.annotation is not None else ""
-        if ann in checked_models or (ann and ann[0].isupper() and ann not in local_classes and ann not in (
-                "Request", "WebSocket", "Response", "dict", "Dict", "Any")):
+        if ann and any(part in checked_models for part in re.findall(r"\w+", ann)):
             return True
     for node in own_nodes(fn):
         if isinstance(node, ast.Call) and VALIDATING_CALL.search(last_name(node.func)):
-            owner = ast.unparse(node.func).split(".")[0]
-            if owner in checked_models or (owner[:1].isupper() and owner not in local_classes):
+            if any(part in checked_models for part in ast.unparse(node.func).split(".")):
                 return True
     return False

@@ -28,7 +28,8 @@ class MockDataResponse(Rule):
     ## What it does
     In route handlers, finds `return` statements whose payload (inside `jsonify()`,
     `JSONResponse()`, a `(body, status)` tuple or an envelope dict) is a literal list of
-    record dicts or a literal record (`[{"id": 1, "name": "Alice", ...}]`), or a constant
+    record dicts, a literal record (`[{"id": 1, "name": "Alice", ...}]`), made-up figures
+    (`{"users": 7, "notes": 42}`), or a constant
     holding one: named `MOCK_`/`FAKE_`/`SAMPLE_`/`DUMMY_`..., or a module-level literal of
     records that the module never changes. Also flags a fallback to such data: assigning
     it in an `except` block or an empty-result branch, or `rows or MOCK_ROWS`. The finding
@@ -82,6 +83,10 @@ class MockDataResponse(Rule):
             "@app.route('/api/items')\n"
             "def items():\n"
             "    return jsonify([])\n"
+            "\n"
+            "@app.route('/api/feed')\n"
+            "def feed():\n"
+            "    return jsonify(items=load(), page=1, per_page=20)\n"
         ),
         Example(
             "from fastapi import FastAPI\n"
@@ -132,8 +137,12 @@ class MockDataResponse(Rule):
             "\n"
             "@app.get('/me')\n"
             "async def me():\n"
-            "    return {'id': 1, 'username': 'demo', 'email': 'demo@example.com'}\n",
-            lines=(9, 10, 14),
+            "    return {'id': 1, 'username': 'demo', 'email': 'demo@example.com'}\n"
+            "\n"
+            "@app.get('/stats')\n"
+            "async def stats():\n"
+            "    return {'projects': 1200, 'tasks': 48000, 'active_users': 310}\n",
+            lines=(9, 10, 14, 18),
         ),
     )
 
@@ -170,8 +179,8 @@ def _mock_constants(tree: ast.Module) -> dict[str, str]:
                 if MOCK_NAME.search(t.id) and isinstance(stmt.value, (ast.List, ast.Tuple, ast.Dict)) and _has_literal(
                         stmt.value):
                     found[t.id] = f"the mock constant {t.id}"
-                elif t.id not in mutated and _records(stmt.value):
-                    found[t.id] = f"the hard-coded records in {t.id}"
+                elif t.id not in mutated and (_records(stmt.value) or _made_up_figures(stmt.value)):
+                    found[t.id] = f"the hard-coded data in {t.id}"
     return found
 
 
@@ -218,8 +227,13 @@ def _mock_payload(value: ast.AST, constants: dict[str, str]) -> str | None:
     if isinstance(value, ast.Tuple) and value.elts:  # (body, status)
         return _mock_payload(value.elts[0], constants)
     if isinstance(value, ast.Call) and last_name(value.func) in WRAPPERS:
-        parts = list(value.args) + [k.value for k in value.keywords if k.arg in (None, "content", "body", "data")]
-        for part in parts[:1] or []:
+        if last_name(value.func) in ("jsonify", "dict", "json_response") and value.keywords and not value.args:
+            # jsonify(notes=SAMPLE_NOTES) / jsonify(projects=1200, tasks=48000): keyword envelopes
+            envelope = ast.Dict(keys=[ast.Constant(k.arg) for k in value.keywords if k.arg],
+                                values=[k.value for k in value.keywords if k.arg])
+            return _mock_payload(envelope, constants)
+        parts = list(value.args[:1]) + [k.value for k in value.keywords if k.arg in ("content", "body", "data")]
+        for part in parts:
             why = _mock_payload(part, constants)
             if why:
                 return why
@@ -230,6 +244,8 @@ def _mock_payload(value: ast.AST, constants: dict[str, str]) -> str | None:
         return constants[value.value.id]  # MOCK_ITEMS[:10]
     if _records(value):
         return "hard-coded records"
+    if _made_up_figures(value):
+        return "hard-coded figures"
     if isinstance(value, ast.Dict):  # an envelope: {"items": MOCK_ITEMS, "total": 2}
         for v in value.values:
             if isinstance(v, (ast.Name, ast.Subscript)):
@@ -259,6 +275,20 @@ def _record_dict(d: ast.Dict, *, strict: bool) -> bool:
         has_id = any(re.match(r"^(id|uuid|pk|_id|user_?id)$", k) for k in keys)
         return has_id and len(record_keys) >= 2 and literal == len(keys)
     return len(record_keys) >= 1 and literal >= len(keys) - 1 and literal >= 2
+
+
+def _made_up_figures(value: ast.AST) -> bool:
+    """A dict of two or more numbers written out (``{"users": 7, "notes": 42}``): statistics nobody computed.
+    Zeros, ones and small paging values (page, limit, per_page...) are not figures."""
+    if not isinstance(value, ast.Dict) or len(value.keys) < 2:
+        return False
+    keys = [str_value(k) for k in value.keys]
+    if None in keys or any(re.search(r"page|limit|offset|size|version|count_per|max|min|ttl|timeout|retry", k, re.I)
+                           for k in keys):
+        return False
+    numbers = [v.value for v in value.values if isinstance(v, ast.Constant) and isinstance(v.value, (int, float))
+               and not isinstance(v.value, bool)]
+    return len(numbers) == len(keys) and any(abs(n) > 1 for n in numbers)
 
 
 def _literal(node: ast.AST) -> bool:

@@ -8,7 +8,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._passwords import PASSWORD_NAME, hashed, password_names
+from ._passwords import hashed, password_names, sql_password_write
 from ._syntax import functions, is_test_file, last_name, own_nodes, str_value
 
 # Calls that persist a record given as a dict or keyword arguments.
@@ -26,8 +26,9 @@ class PlaintextPasswordStorage(Rule):
     `temp_password`) assigned, unhashed, to a password field (`user.password = ...`,
     `user.password_hash = data["password"]`, `row["pwd"] = ...`), passed to a model or
     store call as a password keyword (`User(password=password)`,
-    `create_user(temp_password=temp_password)`), or put under a password key in a dict
-    given to an insert/create/save call.
+    `create_user(temp_password=temp_password)`), put under a password key in a dict
+    given to an insert/create/save call, or bound to a password column of an SQL
+    `INSERT`/`UPDATE` (`execute("INSERT INTO users (name, password) VALUES (?, ?)", ...)`).
 
     ## Why is this bad?
     One database leak, backup copy or curious administrator exposes every user's password,
@@ -95,8 +96,12 @@ class PlaintextPasswordStorage(Rule):
             "@app.post('/admin/invite')\n"
             "def invite(email: str):\n"
             "    temp_password = make_temp()\n"
-            "    return create_user(email=email, temp_password=temp_password)\n",
-            lines=(6,),
+            "    return create_user(email=email, temp_password=temp_password)\n"
+            "@app.post('/register')\n"
+            "def register(username: str, password: str, db=Depends(get_db)):\n"
+            "    db.execute('INSERT INTO users (username, password) VALUES (?, ?)',\n"
+            "               (username, password))\n",
+            lines=(6, 9),
         ),
     )
 
@@ -131,6 +136,9 @@ def _stores(fn, hashed_names: set[str]) -> Iterable[tuple[int, str]]:
                     t, ast.Subscript) else None
                 if _store_target(name) and _plain(node.value, hashed_names):
                     yield node.lineno, f"password stored in plain text in {name}"
+        if isinstance(node, ast.Call) and (values := sql_password_write(node)) is not None:
+            if any(_plain(v, hashed_names) for v in values):
+                yield node.lineno, "password written to the database in plain text"
         elif isinstance(node, ast.Call) and STORE_CALL.match(last_name(node.func)) and not hashed(node.func):
             for kw in node.keywords:
                 if _store_target(kw.arg) and _plain(kw.value, hashed_names):

@@ -101,7 +101,7 @@ class ShellCommandFromRequest(Rule):
             return
         aliases = import_aliases(ctx.tree)
         for fn in functions(ctx.tree):
-            data = RequestData(fn, ctx.tree, handler=is_handler(ctx, fn))
+            data = RequestData.of(ctx, fn)
             if not data.tainted and not data.reads_request():
                 continue
             for node in ast.walk(fn):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterable
 
 from ..model import Category, Finding, Severity
@@ -113,22 +114,40 @@ class SqlBuiltFromRequest(Rule):
             return
         seen: set[int] = set()
         for fn in functions(ctx.tree):
-            data = RequestData(fn, ctx.tree, handler=is_handler(ctx, fn))
+            data = RequestData.of(ctx, fn)
             if not data.tainted and not data.reads_request():
                 continue
             built = _built_strings(fn, data)
+            # Taint from this function's own request reads (not parameters fed by a caller): a fed
+            # parameter used as SQL text was built by the caller, which is flagged where it builds it.
+            local = RequestData(fn, ctx.tree, handler=is_handler(ctx, fn)) if data.fed else data
             for node in ast.walk(fn):
                 if not isinstance(node, ast.Call) or last_name(node.func) not in SQL_SINKS:
                     continue
                 sql = node.args[0] if node.args else (keyword(node, "sql") or keyword(node, "statement"))
                 if last_name(node.func) == "fetch" and not isinstance(node.func, ast.Attribute):
                     continue
-                if sql is None or not _sql_text_tainted(sql, data, built):
+                if sql is None or not _sql_text_tainted(sql, local, built):
                     continue
                 line = _built_line(sql, built)
                 if line not in seen:
                     seen.add(line)
                     yield self.finding(ctx, line, "SQL text built from request data")
+            # SQL text built here and handed to another layer (`storage.rows(sql)`) is flagged where it is built.
+            for node in ast.walk(fn):
+                if isinstance(node, (ast.JoinedStr, ast.BinOp, ast.Call)) and _string_built(node, data) and \
+                        _looks_like_sql(node) and node.lineno not in seen:
+                    seen.add(node.lineno)
+                    yield self.finding(ctx, node.lineno, "SQL text built from request data")
+
+
+_SQL = re.compile(r"\b(select\b.+\bfrom|insert\s+into|update\b.+\bset|delete\s+from|replace\s+into)\b",
+                  re.I | re.S)
+
+
+def _looks_like_sql(node: ast.AST) -> bool:
+    text = " ".join(s.value for s in ast.walk(node) if isinstance(s, ast.Constant) and isinstance(s.value, str))
+    return bool(_SQL.search(text))
 
 
 def _string_built(expr: ast.AST, data: RequestData) -> bool:

@@ -133,7 +133,7 @@ class SsrfRequestUrl(Rule):
         aliases = import_aliases(ctx.tree)
         clients = _client_names(ctx.tree, aliases)
         for fn in functions(ctx.tree):
-            data = RequestData(fn, ctx.tree, handler=is_handler(ctx, fn))
+            data = RequestData.of(ctx, fn)
             if not data.tainted and not data.reads_request():
                 continue
             guarded = _guarded(fn)
