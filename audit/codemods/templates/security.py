@@ -214,7 +214,8 @@ def init_security(app: Flask) -> Flask:
     """Add the security setup to ``app``: call it once in the app factory, after the config."""
     secret = require_env("JWT_SECRET")
     app.config["JWT_SECRET"] = secret
-    app.config.setdefault("MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH)
+    if not app.config.get("MAX_CONTENT_LENGTH"):  # Flask's default is None: no limit at all
+        app.config["MAX_CONTENT_LENGTH"] = DEFAULT_MAX_CONTENT_LENGTH
     app.config.setdefault("RATELIMIT_STORAGE_URI", os.environ.get("RATELIMIT_STORAGE_URI") or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)  # Retry-After is set on 429 below
     limiter.init_app(app)
