@@ -13,7 +13,10 @@ The answers are then held against what the static map says about each route
 * every mapped route is served and every served route is mapped;
 * a route the map says needs auth, and any route that is not public, answers 401
   (or 403) without credentials and with a forged token;
-* no answer is a 5xx that shows exception text;
+* no answer is a 500 (an unhandled error: the probes send what a careless client
+  sends, an empty JSON body, which deserves a 4xx), nor a 5xx that shows exception text;
+* some route that needs auth accepts the valid token (otherwise the app does not use
+  the contract's token scheme, and the 401s prove nothing);
 * with ``checks`` including ``"hardening"`` (the default), every answer carries the
   security headers and the response-time header, and refusals use the error envelope.
 
@@ -127,6 +130,8 @@ def run_verify(
     data = run_probe(app_dir, factory, app_modules(app_dir), env, timeout)
     problems = import_problems(app_dir, {k: v for k, v in data.items() if k != "error"})
     problems += static_problems(app_dir, Path(legacy) if legacy else None)
+    if "auth" in checks and not data.get("error"):
+        problems += token_scheme_problems(mapped, data.get("routes", []))
     integrity = IntegrityReport(problems, len(data.get("imports", [])))
     rows = compare(mapped, data.get("routes", []), checks) if not data.get("error") else []
     import pandas as pd
@@ -297,6 +302,17 @@ def compare(mapped: list[dict[str, Any]], probed: list[dict[str, Any]], checks: 
     return rows
 
 
+def token_scheme_problems(mapped: list[dict[str, Any]], probed: list[dict[str, Any]]) -> list[Problem]:
+    """An app whose protected routes all refuse a valid contract token does not use the
+    contract's scheme (HS256 bearer JWT, ``JWT_SECRET``, ``sub``): one app-level problem."""
+    protected = {route_key(r["method"], r["path"]) for r in mapped if r.get("auth")}
+    answers = [p.get("valid", {}).get("status") for p in probed if route_key(p["method"], p["path"]) in protected]
+    if answers and all(status in _DENIED for status in answers):
+        return [Problem("token-scheme", "", f"none of the {len(answers)} routes that need auth accepts a valid "
+                        "bearer token (HS256, JWT_SECRET, sub \"1\"): the app does not use the contract's token scheme")]
+    return []
+
+
 def _probe_reasons(m: dict | None, none: dict, valid: dict, forged: dict, checks: set[str]) -> list[str]:
     reasons = []
     needs_auth = m is not None and (m.get("auth") or not m.get("public"))
@@ -311,6 +327,8 @@ def _probe_reasons(m: dict | None, none: dict, valid: dict, forged: dict, checks
                              ("with a forged token", forged)):
             if answer.get("leak"):
                 reasons.append(f"shows exception text in a {answer.get('status')} {name}")
+            elif answer.get("status") == 500:  # 503 (mock data removed) and gateway errors are answers
+                reasons.append(f"crashes (500) {name}")
             if answer.get("error"):
                 reasons.append(f"could not be called {name}: {answer['error']}")
     if "hardening" in checks:

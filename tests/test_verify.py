@@ -12,7 +12,8 @@ import yaml
 
 from audit.cli import main as workbench
 from audit.probe import fill_path
-from audit.verify import VERIFIED_COLUMNS, FactoryError, compare, find_factory, route_key, run_verify
+from audit.verify import (VERIFIED_COLUMNS, FactoryError, compare, find_factory, route_key, run_verify,
+                          token_scheme_problems)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STRICT_AUTH = ("routes", "auth", "errors")  # without the hardening checks (headers, envelope)
@@ -171,9 +172,23 @@ def test_compare_verdicts():
     assert rows["/new"]["reason"] == "served but not in the map"
     assert "answers 200 without credentials" in rows["/open"]["reason"]
     assert "forged token" in rows["/trusting"]["reason"] and "exception text" in rows["/trusting"]["reason"]
+    crash = compare([{"method": "POST", "path": "/c", "auth": False, "public": True}],
+                    [{"method": "POST", "path": "/c", "none": _answer(500), "valid": _answer(503),
+                      "forged": _answer(400)}], STRICT_AUTH)
+    assert crash[0]["reason"] == "crashes (500) without credentials"  # 503 is an answer, 500 a crash
     hardened = {r["path"]: r for r in compare(mapped, probed)}
     assert "no CSP/HSTS/nosniff/response-time header" in hardened["/a"]["reason"]
     assert "error envelope" in hardened["/a"]["reason"]
+
+
+def test_token_scheme_is_judged_on_the_protected_routes():
+    mapped = [{"method": "GET", "path": "/a", "auth": True}, {"method": "GET", "path": "/b", "auth": True},
+              {"method": "GET", "path": "/open", "auth": False}]
+    refused = [{"method": "GET", "path": p, "valid": _answer(401)} for p in ("/a", "/b")]
+    refused.append({"method": "GET", "path": "/open", "valid": _answer(200)})
+    assert [p.kind for p in token_scheme_problems(mapped, refused)] == ["token-scheme"]
+    refused[1]["valid"] = _answer(404)  # one protected route let the token through
+    assert token_scheme_problems(mapped, refused) == []
 
 
 # --- end to end, in a subprocess -------------------------------------------------------
@@ -222,9 +237,14 @@ def test_flask_methodview_fixture_against_its_expected_file(tmp_path):
         row = rows.loc[(route["method"], route["path"])]
         if route["auth"]:
             assert row.status_no_token == 401 and row.status_forged_token == 401, route
-    failing = {path for (_method, path) in result.failing.set_index(["method", "path"]).index}
-    assert failing == {"/integrations/export", "/integrations/preview", "/integrations/webhooks/relay"}
-    assert result.integrity.ok
+    failing = dict(zip(result.failing["path"], result.failing["reason"]))
+    # the three unguarded integration routes, and register, which crashes on an empty body
+    assert set(failing) == {"/integrations/export", "/integrations/preview", "/integrations/webhooks/relay",
+                            "/account/register"}
+    assert "without credentials (it is not public)" in failing["/integrations/preview"]
+    assert failing["/account/register"].startswith("crashes (500) without credentials")
+    # its API keys are not the contract's JWTs: said once, for the whole app
+    assert [p.kind for p in result.integrity.problems] == ["token-scheme"]
 
 
 def test_fastapi_fixture_forged_tokens_are_caught(tmp_path):
@@ -236,6 +256,7 @@ def test_fastapi_fixture_forged_tokens_are_caught(tmp_path):
     assert (listing.status_no_token, listing.status_valid_token, listing.status_forged_token) == (401, 200, 401)
     trusting = rows.loc[("GET", "/api/files/{name}")]  # decodes tokens without checking the signature
     assert trusting.status_forged_token not in (401, 403) and "forged token" in trusting.reason
+    assert "token-scheme" not in [p.kind for p in result.integrity.problems]  # it speaks the contract's JWT
 
 
 def test_default_expectation_comes_from_the_map(tmp_path):
