@@ -50,6 +50,30 @@ def flag_error_counts(quality) -> dict[str, int]:
     return counts
 
 
+def path_mismatches(expected_path: Path, quality, result) -> tuple[list[str], dict[str, int]]:
+    """Routes the map found at the right handler but under another path (e.g. a prefix it could
+    not resolve), paired by (method, file, line, handler), and the flag errors on those pairs,
+    which the strict comparison cannot see because their keys differ."""
+    import yaml
+
+    expected = {(r["method"], r["file"], int(r["line"]), r["handler"]): r
+                for r in yaml.safe_load(expected_path.read_text(encoding="utf-8")).get("routes") or []}
+    missing = {(k[0], k[2], k[3], k[4]) for k in quality.missing_routes}
+    notes, counts = [], dict.fromkeys(FLAGS, 0)
+    for route in result.route_list:
+        row = route.to_row()
+        key = (row["method"], row["file"], int(row["line"]), row["handler"])
+        if key not in missing or key not in expected:
+            continue
+        want = expected[key]
+        wrong = [f for f in FLAGS if bool(want[f]) != getattr(route, f)]
+        for f in wrong:
+            counts[f] += 1
+        notes.append(f"{key[0]} {want['path']} found as {row['path']}"
+                     + (f"; flags wrong: {', '.join(f'{f} (expected {want[f]})' for f in wrong)}" if wrong else ""))
+    return notes, counts
+
+
 def micro(per_category: dict[str, dict[str, int]]) -> dict[str, float]:
     tp = sum(c["tp"] for c in per_category.values())
     fp = sum(c["fp"] for c in per_category.values())
@@ -58,7 +82,7 @@ def micro(per_category: dict[str, dict[str, int]]) -> dict[str, float]:
             "precision": tp / (tp + fp) if tp + fp else 1.0, "recall": tp / (tp + fn) if tp + fn else 1.0}
 
 
-def app_report(quality, result, seconds: float) -> str:
+def app_report(quality, result, seconds: float, moved: list[str], moved_flags: dict[str, int]) -> str:
     flags = flag_error_counts(quality)
     n_routes = len(result.route_list)
     m = micro(quality.per_category)
@@ -68,18 +92,23 @@ def app_report(quality, result, seconds: float) -> str:
              f"micro-average: tp {m['tp']}, fp {m['fp']}, fn {m['fn']}, "
              f"precision {m['precision']:.2f}, recall {m['recall']:.2f}",
              f"(routes found {n_routes}; tools: {tools}; map took {seconds:.1f} s)"]
+    if moved:
+        lines += ["", f"routes found at the right handler under another path ({len(moved)}); flag errors on them: "
+                  + ", ".join(f"{f} {moved_flags[f]}" for f in FLAGS), *[f"- {m}" for m in moved]]
     return "\n".join(lines)
 
 
-def summary_table(rows: list[tuple[str, object, object]]) -> str:
-    out = ["| app | holdout | routes missing | routes extra | flag errors (auth/validated/rate_limited/public) "
+def summary_table(rows: list[tuple]) -> str:
+    out = ["| app | holdout | routes missing | routes extra | flag errors (auth/validated/rate_limited/public; "
+           "+ on routes found under another path) "
            "| tp | fp | fn | precision | recall |", "|---|---|---|---|---|---|---|---|---|---|"]
     groups: dict[bool, dict[str, dict[str, int]]] = {True: {}, False: {}}
-    for app, quality, is_holdout in rows:
+    for app, quality, is_holdout, moved_flags in rows:
         f = flag_error_counts(quality)
+        moved = "/".join(str(moved_flags[k]) for k in FLAGS) if any(moved_flags.values()) else ""
         m = micro(quality.per_category)
         out.append(f"| {app} | {'yes' if is_holdout else 'no'} | {len(quality.missing_routes)} | "
-                   f"{len(quality.extra_routes)} | {'/'.join(str(f[k]) for k in FLAGS)} | {m['tp']} | {m['fp']} | "
+                   f"{len(quality.extra_routes)} | {'/'.join(str(f[k]) for k in FLAGS)}{' + ' + moved if moved else ''} | {m['tp']} | {m['fp']} | "
                    f"{m['fn']} | {m['precision']:.2f} | {m['recall']:.2f} |")
         for cat, c in quality.per_category.items():
             slot = groups[is_holdout].setdefault(cat, {"tp": 0, "fp": 0, "fn": 0})
@@ -93,10 +122,10 @@ def summary_table(rows: list[tuple[str, object, object]]) -> str:
     return "\n".join(out)
 
 
-def category_table(rows: list[tuple[str, object, object]], holdout: bool) -> str:
+def category_table(rows: list[tuple], holdout: bool) -> str:
     """Per category, summed over the holdout (or the tuned) apps."""
     sums: dict[str, dict[str, int]] = {}
-    for _, quality, is_holdout in rows:
+    for _, quality, is_holdout, _ in rows:
         if is_holdout != holdout:
             continue
         for cat, c in quality.per_category.items():
@@ -136,8 +165,9 @@ def main(argv: list[str]) -> int:
             result = audit.map(path.parent, out=Path(tmp) / "map", cache=False, jobs=args.jobs, progress=False)
         quality = acceptance.compare(path, result)
         is_holdout = HOLDOUT in path.parents
-        rows.append((quality.app, quality, is_holdout))
-        sections.append(app_report(quality, result, time.perf_counter() - started))
+        moved, moved_flags = path_mismatches(path, quality, result)
+        rows.append((quality.app, quality, is_holdout, moved_flags))
+        sections.append(app_report(quality, result, time.perf_counter() - started, moved, moved_flags))
         print(sections[-1] + "\n", flush=True)
 
     text = ("# Map quality on holdout apps\n\n## Summary\n\n" + summary_table(rows) +
