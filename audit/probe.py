@@ -251,6 +251,7 @@ def _answer(status: int, headers: Any, text: str) -> dict[str, Any]:
 class _FlaskCaller:
     def __init__(self, app: Any) -> None:
         app.testing = False  # a crash must answer 500 as it would for a client, not raise here
+        app.config["PROPAGATE_EXCEPTIONS"] = False  # even in debug mode
         self.client = app.test_client()
 
     def __call__(self, method: str, url: str, headers: dict[str, str]) -> dict[str, Any]:

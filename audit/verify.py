@@ -109,8 +109,8 @@ def run_verify(
     """Build the app at ``app`` in a subprocess, probe every route, compare with the map.
 
     ``factory``: ``module:function`` or ``module:app`` (found by itself when the app has
-    exactly one); ``expected``: a MapResult, a map output folder, or None to map ``app``
-    now (own rules only); ``env``: extra environment for the app; ``legacy``: the tree
+    exactly one); ``expected``: a MapResult, a map output folder, a dict with a ``routes``
+    list (EXPECTED.yml's shape), or None to map ``app`` now (own rules only); ``env``: extra environment for the app; ``legacy``: the tree
     the app was migrated from, to list files the migration lost; ``checks``: a subset of
     :data:`ALL_CHECKS`. Raises :class:`FactoryError` (a ValueError) when no single
     factory is found and none is given, ValueError when ``app`` is not a folder.
