@@ -18,6 +18,7 @@ import os
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
@@ -103,6 +104,23 @@ def _stage_error(stem: str, exc: BaseException) -> str:
     return f"{stem}.ipynb: {type(exc).__name__}: {exc}"
 
 
+def _start_kernel(kernel: str, cwd: Path) -> Any:
+    """A kernel process for the next stage, booting while the current one runs."""
+    from jupyter_client.manager import KernelManager
+
+    manager = KernelManager(kernel_name=kernel)
+    manager.start_kernel(cwd=str(cwd))
+    return manager
+
+
+def _stop_kernel(manager: Any) -> None:
+    try:
+        if manager.has_kernel:
+            manager.shutdown_kernel(now=False)
+    except Exception:  # noqa: BLE001 - a kernel that is already gone is fine
+        pass
+
+
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -157,7 +175,13 @@ def run_pipeline(legacy: str | Path, target: str | Path, reports: str | Path,
     show_progress = sys.stderr.isatty() if progress is None else bool(progress)
     started = time.perf_counter()
     failed = None
-    for stem, title, path in inputs:
+    # Two overlaps keep the run short without changing what each stage sees: the next
+    # stage's kernel boots while the current stage runs (a fresh kernel per notebook, as
+    # papermill would start), and each finished stage is exported while the next one runs.
+    background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-export")
+    exports = []
+    next_kernel = _start_kernel(kernel, source_dir)
+    for n, (stem, title, path) in enumerate(inputs):
         params = {k: v for k, v in {**base, **extra}.items() if k in declared[stem]}
         stage = {"stage": stem, "title": title, "ok": False, "seconds": None,
                  "notebook": str(layout.stage_notebook(stem).relative_to(layout.out)),
@@ -167,23 +191,30 @@ def run_pipeline(legacy: str | Path, target: str | Path, reports: str | Path,
             stage["error"] = "not run: an earlier stage failed"
             continue
         t0 = time.perf_counter()
+        current, next_kernel = next_kernel, (_start_kernel(kernel, source_dir) if n + 1 < len(inputs) else None)
         try:
             pm.execute_notebook(str(path), str(layout.stage_notebook(stem)), parameters=params,
                                 kernel_name=kernel, progress_bar=show_progress, cwd=str(source_dir),
-                                log_output=False, start_timeout=120)
+                                log_output=False, start_timeout=120, km=current)
             stage["ok"] = True
         except Exception as exc:  # noqa: BLE001 - any failure stops the run with its message
             stage["error"] = failed = _stage_error(stem, exc)
+        finally:
+            background.submit(_stop_kernel, current)
         stage["seconds"] = round(time.perf_counter() - t0, 2)
         log(f"  {stem:<14} {stage['seconds']:6.1f} s  {'ok' if stage['ok'] else 'FAILED'}")
+        if layout.stage_notebook(stem).is_file():  # a failed stage's partial notebook is exported too
+            exports.append(background.submit(export_html, layout.stage_notebook(stem), layout.stage_html(stem),
+                                             code=False, title=f"{stem}: {title}"))
         if failed:
             log(f"workbench run: {failed}")
+    if next_kernel is not None:
+        background.submit(_stop_kernel, next_kernel)
 
     t0 = time.perf_counter()
-    for stage in stages:
-        executed = layout.out / stage["notebook"]
-        if executed.is_file():  # a failed stage's partial notebook is exported too
-            export_html(executed, layout.out / stage["html"], code=False, title=f"{stage['stage']}: {stage['title']}")
+    for job in exports:
+        job.result()  # an export error is a bug in the workbench: let it surface
+    background.shutdown(wait=True)
     summary["ok"] = failed is None
     summary["error"] = failed
     summary["pipeline_seconds"] = round(time.perf_counter() - started, 2)
