@@ -117,8 +117,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "migrate":
         if not args.target and not args.dry_run:
             raise UsageError("--target DIR is required (or use --dry-run)")
-        result = api.migrate(args.src, args.target, only=_split(args.only), skip=_split(args.skip),
-                             dry_run=args.dry_run, jobs=args.jobs, config=args.config)
+        from .migrate import MigrationError
+
+        try:
+            result = api.migrate(args.src, args.target, only=_split(args.only), skip=_split(args.skip),
+                                 dry_run=args.dry_run, jobs=args.jobs, config=args.config)
+        except MigrationError as exc:  # a bad target, an unknown codemod name
+            raise UsageError(str(exc)) from exc
         if args.dry_run:
             sys.stdout.write(result.diff)
         print(result.describe(), file=sys.stderr)
@@ -139,7 +144,14 @@ def _dispatch(args: argparse.Namespace) -> int:
             if not sep:
                 raise UsageError(f"--parameter {item!r}: expected NAME=VALUE")
             params[name] = value
+        # --jobs/--config apply to every notebook that takes them (an explicit -p wins).
+        if args.jobs is not None:
+            params.setdefault("jobs", args.jobs)
+        if args.config is not None:
+            params.setdefault("config", str(Path(args.config).resolve()))
         summary = api.run(args.legacy, args.target, args.reports, parameters=params)
+        if summary.get("usage_error"):
+            return EXIT_USAGE  # the pipeline could not start; it said why on stderr
         return EXIT_OK if summary.get("ok") else EXIT_FINDINGS
 
     raise UsageError(f"unknown command {args.command}")

@@ -160,6 +160,10 @@ def run_pipeline(legacy: str | Path, target: str | Path, reports: str | Path,
             raise PipelineError(f"notebook(s) not found: {', '.join(missing)}")
         declared = {stem: _declared(path) for stem, _, path in inputs}
         extra = {k: _literal(v) for k, v in (parameters or {}).items()}
+        reserved = sorted(set(extra) & {"root", "legacy", "target", "out"})
+        if reserved:
+            raise PipelineError(f"parameter(s) {', '.join(reserved)} are set by the run itself "
+                                "(use the legacy, target and reports arguments)")
         unknown = sorted(set(extra) - {name for d in declared.values() for name in d})
         if unknown:
             known = sorted({name for d in declared.values() for name in d})
@@ -167,6 +171,7 @@ def run_pipeline(legacy: str | Path, target: str | Path, reports: str | Path,
         kernel = kernel_name or kernel_for_this_interpreter()
     except PipelineError as exc:
         summary["error"] = str(exc)
+        summary["usage_error"] = True
         log(f"workbench run: {exc}")
         return summary
 

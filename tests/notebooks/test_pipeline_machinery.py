@@ -130,3 +130,17 @@ def test_interpreter_match_is_not_fooled_by_symlinks():
     assert _runs_this_interpreter([sys.executable])
     assert not _runs_this_interpreter(["/usr/bin/python3.11"]) or Path(sys.executable).parent == Path("/usr/bin")
     assert not _runs_this_interpreter([])
+
+
+def test_run_paths_cannot_be_overridden_by_parameters(tmp_path, legacy):
+    books = _write_notebooks(tmp_path / "nbs")
+    summary = run_pipeline(legacy, tmp_path / "t", tmp_path / "out", parameters={"out": "/elsewhere"},
+                           notebooks=books, log=lambda m: None)
+    assert summary["ok"] is False and "set by the run itself" in summary["error"]
+
+
+def test_cli_run_exits_2_when_the_pipeline_cannot_start(tmp_path, legacy, capsys):
+    from audit.cli import main
+
+    assert main(["run", "--legacy", str(legacy), "--reports", str(tmp_path / "out"), "-p", "no_such=1"]) == 2
+    assert "no_such" in capsys.readouterr().err
