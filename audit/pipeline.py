@@ -104,12 +104,16 @@ def _stage_error(stem: str, exc: BaseException) -> str:
     return f"{stem}.ipynb: {type(exc).__name__}: {exc}"
 
 
-def _start_kernel(kernel: str, cwd: Path) -> Any:
-    """A kernel process for the next stage, booting while the current one runs."""
+def _start_kernel(kernel: str, cwd: Path, log_file: Any = None) -> Any:
+    """A kernel process for the next stage, booting while the current one runs; its own
+    stderr (start-up warnings, shutdown notices) goes to ``log_file``, not the terminal."""
     from jupyter_client.manager import KernelManager
 
     manager = KernelManager(kernel_name=kernel)
-    manager.start_kernel(cwd=str(cwd))
+    if log_file is None:
+        manager.start_kernel(cwd=str(cwd))
+    else:
+        manager.start_kernel(cwd=str(cwd), stdout=log_file, stderr=log_file)
     return manager
 
 
@@ -185,7 +189,8 @@ def run_pipeline(legacy: str | Path, target: str | Path, reports: str | Path,
     # papermill would start), and each finished stage is exported while the next one runs.
     background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-export")
     exports = []
-    next_kernel = _start_kernel(kernel, source_dir)
+    kernel_log = (layout.notebooks_dir / "kernels.log").open("w", encoding="utf-8")
+    next_kernel = _start_kernel(kernel, source_dir, kernel_log)
     for n, (stem, title, path) in enumerate(inputs):
         params = {k: v for k, v in {**base, **extra}.items() if k in declared[stem]}
         stage = {"stage": stem, "title": title, "ok": False, "seconds": None,
@@ -196,7 +201,8 @@ def run_pipeline(legacy: str | Path, target: str | Path, reports: str | Path,
             stage["error"] = "not run: an earlier stage failed"
             continue
         t0 = time.perf_counter()
-        current, next_kernel = next_kernel, (_start_kernel(kernel, source_dir) if n + 1 < len(inputs) else None)
+        current, next_kernel = next_kernel, (_start_kernel(kernel, source_dir, kernel_log)
+                                              if n + 1 < len(inputs) else None)
         try:
             pm.execute_notebook(str(path), str(layout.stage_notebook(stem)), parameters=params,
                                 kernel_name=kernel, progress_bar=show_progress, cwd=str(source_dir),
@@ -220,6 +226,7 @@ def run_pipeline(legacy: str | Path, target: str | Path, reports: str | Path,
     for job in exports:
         job.result()  # an export error is a bug in the workbench: let it surface
     background.shutdown(wait=True)
+    kernel_log.close()
     summary["ok"] = failed is None
     summary["error"] = failed
     summary["pipeline_seconds"] = round(time.perf_counter() - started, 2)
