@@ -144,6 +144,8 @@ def migrate_source(source: str, migration: MigrationContext, commands: Iterable[
         outcome.reason = f"cannot parse: {str(exc).splitlines()[0]}"
         return outcome
     for command in commands:
+        if not command.may_change(tree.code):
+            continue
         context = CodemodContext(filename=migration.file, full_module_name=migration.module)
         try:
             new_tree = command(context, migration).transform_module(tree)
@@ -248,7 +250,10 @@ def run_migration(
     target_path = Path(target) if target is not None else None
     _check_paths(src, target_path, dry_run)
     cfg = load_config(config)
-    commands = select_codemods(only, skip)
+    try:
+        commands = select_codemods(only, skip)
+    except ValueError as exc:
+        raise MigrationError(str(exc)) from None
     names = tuple(c.NAME for c in commands)
     chosen = {f.replace("\\", "/").removeprefix("./") for f in files} if files is not None else None
     excluded = pathspec.PathSpec.from_lines("gitwildmatch", cfg.exclude)

@@ -130,6 +130,7 @@ class AddAuthenticationCommand(MigrationCommand):
     NAME = "add-authentication"
     ORDER = 20
     FIXES = (Category.MISSING_AUTH, Category.AUTH_BYPASS)
+    APPLIES_TO = r"\.route\(|\.(get|post|put|patch|delete)\(|add_url_rule|decode"
 
     def __init__(self, context, migration=None) -> None:
         super().__init__(context, migration)

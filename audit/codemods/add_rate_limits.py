@@ -29,6 +29,7 @@ class AddRateLimitsCommand(MigrationCommand):
     NAME = "add-rate-limits"
     ORDER = 40
     FIXES = (Category.MISSING_RATE_LIMIT,)
+    APPLIES_TO = r"\.route\(|\.(get|post|put|patch|delete)\(|add_url_rule"
 
     def __init__(self, context, migration=None) -> None:
         super().__init__(context, migration)

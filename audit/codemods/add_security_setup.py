@@ -50,6 +50,7 @@ class AddSecuritySetupCommand(MigrationCommand):
     NAME = "add-security-setup"
     ORDER = 10
     FIXES = (Category.MISSING_SECURITY_HEADERS, Category.INSECURE_CONFIG, Category.INCONSISTENT_ERROR)
+    APPLIES_TO = r"Flask\(|\.run\(|debug"
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         body = list(updated_node.body.body)

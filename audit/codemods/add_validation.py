@@ -70,6 +70,7 @@ class AddValidationCommand(MigrationCommand):
     NAME = "add-validation"
     ORDER = 45
     FIXES = (Category.UNVALIDATED_INPUT,)
+    APPLIES_TO = r"request\.(json|get_json|args|form)"
     METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
 
     def __init__(self, context, migration=None) -> None:

@@ -78,6 +78,7 @@ class GuardOutboundUrlsCommand(MigrationCommand):
     NAME = "guard-outbound-urls"
     ORDER = 70
     FIXES = (Category.SSRF, Category.INSECURE_CONFIG)
+    APPLIES_TO = r"requests|httpx|urlopen"
 
     def __init__(self, context, migration=None) -> None:
         super().__init__(context, migration)

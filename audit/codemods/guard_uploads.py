@@ -62,6 +62,7 @@ class GuardUploadsCommand(MigrationCommand):
     NAME = "guard-uploads"
     ORDER = 75
     FIXES = (Category.UNRESTRICTED_UPLOAD,)
+    APPLIES_TO = r"request\.files"
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         if m.findall(updated_node.body, m.Call(func=m.Name("checked_upload"))):

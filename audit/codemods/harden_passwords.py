@@ -74,6 +74,7 @@ class HardenPasswordsCommand(MigrationCommand):
     NAME = "harden-passwords"
     ORDER = 80
     FIXES = (Category.WEAK_PASSWORD,)
+    APPLIES_TO = r"(?i)pass|pwd|\bpw\b|candidate|plain"
 
     def __init__(self, context, migration=None) -> None:
         super().__init__(context, migration)

@@ -40,6 +40,7 @@ class RemoveIdentityBypassCommand(MigrationCommand):
     NAME = "remove-identity-bypass"
     ORDER = 25
     FIXES = (Category.AUTH_BYPASS,)
+    APPLIES_TO = r"(?i)(user_?id|uid|author_id|owner_id|member_id|account_id)\s*=|\.get\(|filter_by"
 
     def __init__(self, context, migration=None) -> None:
         super().__init__(context, migration)

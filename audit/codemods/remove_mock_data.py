@@ -58,6 +58,7 @@ class RemoveMockDataCommand(MigrationCommand):
     NAME = "remove-mock-data"
     ORDER = 50
     FIXES = (Category.MOCK_DATA,)
+    APPLIES_TO = r"\{"
 
     def __init__(self, context, migration=None) -> None:
         super().__init__(context, migration)

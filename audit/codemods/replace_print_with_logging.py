@@ -74,6 +74,7 @@ class ReplacePrintWithLoggingCommand(MigrationCommand):
     NAME = "replace-print-with-logging"
     ORDER = 60
     FIXES = (Category.DEBUG_LOGGING,)
+    APPLIES_TO = r"print|pprint|\bpp\(|log"
 
     def __init__(self, context, migration=None) -> None:
         super().__init__(context, migration)

@@ -74,6 +74,7 @@ class RequireSecretsCommand(MigrationCommand):
     NAME = "require-secrets"
     ORDER = 5
     FIXES = (Category.HARDCODED_SECRET,)
+    APPLIES_TO = r"(?i)secret|passw|passwd|token|api_?key|private_?key|credential|signing|access_?key"
 
     def _required(self, name: str) -> cst.Call:
         """``require_env(NAME)`` for the token-signing secret; other secrets lose their

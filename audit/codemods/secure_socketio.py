@@ -56,6 +56,7 @@ class SecureSocketioCommand(MigrationCommand):
     NAME = "secure-socketio"
     ORDER = 85
     FIXES = (Category.WS_UNAUTHORIZED,)
+    APPLIES_TO = r"\.on\(|\.on_event\("
 
     def __init__(self, context, migration=None) -> None:
         super().__init__(context, migration)

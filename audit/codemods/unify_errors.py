@@ -40,6 +40,7 @@ class UnifyErrorsCommand(MigrationCommand):
     NAME = "unify-errors"
     ORDER = 90
     FIXES = (Category.INCONSISTENT_ERROR,)
+    APPLIES_TO = r"return|abort"
 
     def __init__(self, context, migration=None) -> None:
         super().__init__(context, migration)
