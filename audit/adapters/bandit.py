@@ -34,7 +34,8 @@ BANDIT_CATEGORIES: dict[str, Category] = {
     "B602": Category.INJECTION,  # subprocess_popen_with_shell_equals_true
     "B604": Category.INJECTION,  # any_other_function_with_shell_equals_true
     "B605": Category.INJECTION,  # start_process_with_a_shell
-    "B608": Category.INJECTION,  # hardcoded_sql_expressions
+    # B608 (hardcoded_sql_expressions) is left `other`: it fires on every SQL-looking formatted string,
+    # column lists built from a schema's field names included; WB220 follows the request data instead.
     "B609": Category.INJECTION,  # linux_commands_wildcard_injection
     "B610": Category.INJECTION,  # django_extra_used
     "B611": Category.INJECTION,  # django_rawsql_used
@@ -52,8 +53,9 @@ PASSWORD_HASH_IDS = frozenset({"B303", "B324"})
 HARDCODED_PASSWORD_IDS = frozenset({"B105", "B106", "B107"})
 
 _PASSWORD_WORD = re.compile(r"pass(word)?|passwd|pwd", re.I)
-# A name that receives a value on the line: `NAME =`, `obj.NAME =`, `NAME=` (keyword), `"NAME":`, `["NAME"] =`, `NAME ==`.
-_ASSIGNED_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[\"']?\]?\s*(?:==|!=|=|:)")
+# A name that receives a string literal on the line (what bandit's B105-B107 flag): `NAME = "..."`,
+# `NAME="..."` (keyword or default), `"NAME": "..."`, `["NAME"] = "..."`, `NAME == "..."`.
+_ASSIGNED_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[\"']?\]?\s*(?:==|!=|=|:)\s*(?:[a-zA-Z]{0,2})[\"']")
 _SEVERITY = {"LOW": Severity.LOW, "MEDIUM": Severity.MEDIUM, "HIGH": Severity.HIGH}
 _FIXED_BY = {Category.HARDCODED_SECRET: "require_secrets", Category.WEAK_PASSWORD: "harden_passwords",
              Category.INSECURE_CONFIG: None, Category.INJECTION: None}

@@ -23,11 +23,15 @@ REQUEST_ATTRS = frozenset({
     "query_params", "path_params", "body", "stream", "query_string", "authorization", "view_args",
     "query", "params", "input_stream",
 })
+_SCHEMA_DUMPS = frozenset({"model_dump", "dict", "_asdict", "to_dict", "dump"})
 _REQUEST_TYPES = re.compile(r"^(Request|WebSocket|HTTPConnection|flask\.Request|starlette\..*Request)$")
 # Handler parameters that are injected by the framework, not sent by the client.
 _INJECTED_PARAM = re.compile(r"^(self|cls|db|session|conn|connection|cursor|current_user|settings|config|"
                              r"background_tasks|response|request|websocket|app|logger|redis|cache)$")
-_INJECTED_TYPES = re.compile(r"(Session|Connection|BackgroundTasks|Response|Request|WebSocket|Settings|Redis)$")
+# Annotations of injected objects (judged on the last dotted part: `ImportRequest` is a body model,
+# `Request` the framework's object; `SessionDep`/`CurrentUserDep` are Annotated[..., Depends()] aliases).
+_INJECTED_TYPES = re.compile(r"^(\w*Session|\w*Connection|Cursor|BackgroundTasks|Response|Request|WebSocket|"
+                             r"HTTPConnection|\w*Settings|Redis|\w*Deps?)$")
 
 
 class RequestData:
@@ -47,9 +51,15 @@ class RequestData:
         args = fn.args
         # Parameters that some route handler fills with request data (see request_fed_parameters).
         positional = [a.arg for a in args.posonlyargs + args.args]
+        self.fed_models: dict[str, str] = {}  # fed parameter -> schema class its value came from
         for key in fed:
-            self.tainted.add(positional[int(key[1:])] if key.startswith("#") and int(key[1:]) < len(positional)
-                             else key.lstrip(":#"))
+            key, _, model = key.partition("=")
+            index = key[1:]
+            name = positional[int(index)] if key.startswith("#") and index.isdigit() and int(index) < len(
+                positional) else key.lstrip(":#")
+            self.tainted.add(name)
+            if model:
+                self.fed_models[name] = model
         self.tainted.discard("self")
         params = args.posonlyargs + args.args + args.kwonlyargs
         defaults = dict(zip([a.arg for a in (args.posonlyargs + args.args)][::-1], args.defaults[::-1]))
@@ -63,18 +73,30 @@ class RequestData:
                 continue
             default = defaults.get(p.arg)
             injected = isinstance(default, ast.Call) and last_name(default.func) in ("Depends", "Security")
-            if injected or _INJECTED_PARAM.match(p.arg) or (ann and _INJECTED_TYPES.search(ann.split("[")[0])):
+            ann_name = ann.split("[")[0].split(".")[-1].strip()
+            if ann.startswith("Annotated[") and ("Depends(" in ann or "Security(" in ann):
+                injected = True
+            if injected or _INJECTED_PARAM.match(p.arg) or (ann_name and _INJECTED_TYPES.match(ann_name)):
                 continue
             self.tainted.add(p.arg)
+        self._schema_dicts = {
+            t.id for node in ast.walk(fn) if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+            and last_name(node.value.func) in _SCHEMA_DUMPS for t in node.targets if isinstance(t, ast.Name)
+        }
         self._propagate()
 
     @classmethod
-    def of(cls, ctx, fn: FunctionNode) -> "RequestData":
+    def of(cls, ctx, fn: FunctionNode, *, trusted_models: frozenset[str] | set[str] = frozenset()) -> "RequestData":
         """The request data of ``fn`` in the file of ``ctx``: handler parameters, request reads, and
-        parameters fed with request data by handlers of this file or of the project."""
+        parameters fed with request data by handlers of this file or of the project (except values
+        that came from one of ``trusted_models``, schemas that validate what the rule cares about)."""
         qual = f"{ctx.module}.{fn.name}" if ctx.module else fn.name
-        fed = {key[len(qual):] for key in _fed_in_file(ctx) | set(ctx.project.request_fed_params)
-               if key.startswith(qual) and key[len(qual):][:1] in ("#", ":")}
+        fed = set()
+        for key in _fed_in_file(ctx) | set(ctx.project.request_fed_params):
+            rest = key[len(qual):]
+            if key.startswith(qual) and rest[:1] in ("#", ":"):
+                if rest.partition("=")[2] not in trusted_models:
+                    fed.add(rest)
         return cls(fn, ctx.tree, handler=is_handler(ctx, fn), fed=frozenset(fed))
 
     # -- sources -------------------------------------------------------------------------------
@@ -94,12 +116,18 @@ class RequestData:
     def is_tainted(self, node: ast.AST | None) -> bool:
         if node is None:
             return False
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Name) and sub.id in self.tainted and not isinstance(sub.ctx, ast.Store):
-                return True
-            if self.is_source(sub):
-                return True
-        return False
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            # What a comprehension yields: its element (targets were tainted by propagation when
+            # their iterable was), so iterating a schema's field names yields no request data.
+            parts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+            parts += [cond for gen in node.generators for cond in gen.ifs]
+            return any(self.is_tainted(p) for p in parts) or any(
+                self.is_tainted(gen.iter) for gen in node.generators if not self._schema_keys(gen.iter))
+        if isinstance(node, ast.Name):
+            return node.id in self.tainted and not isinstance(node.ctx, ast.Store)
+        if self.is_source(node):
+            return True
+        return any(self.is_tainted(child) for child in ast.iter_child_nodes(node))
 
     def sources(self, node: ast.AST) -> list[ast.AST]:
         return [sub for sub in ast.walk(node) if self.is_source(sub)]
@@ -127,7 +155,8 @@ class RequestData:
         elif isinstance(node, ast.NamedExpr) and self.is_tainted(node.value):
             self._taint_target(node.target)
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and self.is_tainted(node.iter):
-            self._taint_target(node.target)
+            if not self._schema_keys(node.iter):
+                self._taint_target(node.target)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 if item.optional_vars is not None and self.is_tainted(item.context_expr):
@@ -139,6 +168,18 @@ class RequestData:
             ):
                 if any(self.is_tainted(a) for a in node.args):
                     self.tainted.add(node.func.value.id)
+
+    def _schema_keys(self, iterable: ast.AST) -> bool:
+        """Iterating a validated model's dump (or its ``.keys()``) yields field names the schema fixed,
+        not client text; its ``.values()`` / ``.items()`` stay request data."""
+        if isinstance(iterable, ast.Call) and last_name(iterable.func) == "keys" and isinstance(
+                iterable.func, ast.Attribute):
+            iterable = iterable.func.value
+        if isinstance(iterable, ast.Call):
+            return last_name(iterable.func) in _SCHEMA_DUMPS
+        if isinstance(iterable, ast.Name):
+            return iterable.id in self._schema_dicts
+        return False
 
     def _taint_target(self, target: ast.AST) -> None:
         if isinstance(target, ast.Name):
@@ -178,13 +219,35 @@ def request_fed_parameters(tree: ast.Module, module: str, is_package: bool) -> s
             target = _callee(node.func, names, local_functions, module)
             if target is None:
                 continue
+            models = _param_models(fn)
             for i, arg in enumerate(node.args):
                 if not isinstance(arg, ast.Starred) and data.is_tainted(arg):
-                    fed.add(f"{target}#{i}")
+                    fed.add(f"{target}#{i}{_model_suffix(arg, models)}")
             for kw in node.keywords:
                 if kw.arg and data.is_tainted(kw.value):
-                    fed.add(f"{target}:{kw.arg}")
+                    fed.add(f"{target}:{kw.arg}{_model_suffix(kw.value, models)}")
     return fed
+
+
+def _param_models(fn: FunctionNode) -> dict[str, str]:
+    """Parameters annotated with a class (a body schema) -> the class's name."""
+    found = {}
+    for a in fn.args.args + fn.args.kwonlyargs:
+        if a.annotation is not None:
+            name = ast.unparse(a.annotation).split("[")[0].split(".")[-1]
+            if name[:1].isupper():
+                found[a.arg] = name
+    return found
+
+
+def _model_suffix(arg: ast.AST, models: dict[str, str]) -> str:
+    """``=UpdatePassword`` when ``arg`` is a field of a schema-typed parameter (``body.new_password``)."""
+    root = arg
+    while isinstance(root, (ast.Attribute, ast.Subscript)):
+        root = root.value
+    if isinstance(root, ast.Name) and root is not arg and root.id in models:
+        return f"={models[root.id]}"
+    return ""
 
 
 def _project_names(tree: ast.Module, module: str, is_package: bool) -> dict[str, str]:

@@ -7,7 +7,7 @@ import re
 # Identifiers that hold a secret: SECRET_KEY, jwt_secret, API_KEY, db_password, auth_token, PRIVATE_KEY...
 SECRET_NAME = re.compile(
     r"secret|passw(or)?d|passwd|(^|_)pwd($|_)|api_?key|apikey|private_?key|access_?key|auth_?key|signing_?key|"
-    r"encryption_?key|master_?key|(^|_)token($|_)|credential|(^|_)salt($|_)|webhook_?key|client_?key|"
+    r"encryption_?key|master_?key|(^|_)token($|_)|credential|webhook_?key|client_?key|"
     r"(^|_)pass($|_)|bearer",
     re.I,
 )

@@ -44,7 +44,8 @@ class HardcodedIdentity(Rule):
     literal user record, or a module constant holding one such as `DEMO_USER_ID = 1`) to a
     name that holds the caller's identity (`user_id = 7`, `g.user = User.query.get(7)`,
     `session["user_id"] = 1`, `current_user = {"id": 1}`), literal owner ids passed when
-    creating records in a route (`Post(author_id=1)`), and functions whose job is to return
+    creating records in a route (`Post(author_id=1)`), user objects built with a literal id
+    and returned (`return CurrentUser(id=1, ...)`, e.g. as a fallback), and functions whose job is to return
     the current user (`get_current_user`, Flask-Login's `user_loader`/`request_loader`
     callbacks) that return a fixed one. Identities granted behind a development switch are
     left to WB102, which reports them once at the switch.
@@ -122,8 +123,14 @@ class HardcodedIdentity(Rule):
             "\n"
             "@app.get('/me')\n"
             "def me(user=Depends(get_current_user)):\n"
-            "    return user\n",
-            lines=(5,),
+            "    return user\n"
+            "\n"
+            "def get_reader(token: str | None = None):\n"
+            "    try:\n"
+            "        return decode(token)\n"
+            "    except ValueError:\n"
+            "        return CurrentUser(id=1, email='demo@example.com')\n",
+            lines=(5, 15),
         ),
         Example(
             "from flask import session\n"
@@ -170,6 +177,8 @@ class HardcodedIdentity(Rule):
                     yield stmt.lineno, f"hard-coded identity assigned to {name}"
             elif isinstance(stmt, ast.Return) and identity_fn and stmt.value is not None and _fixed_identity(stmt.value, constants):
                 yield stmt.lineno, f"{fn.name}() returns a fixed user instead of the caller's identity"
+            elif isinstance(stmt, ast.Return) and stmt.value is not None and _user_object(stmt.value, constants):
+                yield stmt.lineno, f"{fn.name}() returns a hard-coded user"
             if handler and isinstance(stmt, ast.Call):
                 for kw in stmt.keywords:
                     if kw.arg and OWNER_KWARG.match(kw.arg) and (_literal_id(kw.value) or _constant_ref(kw.value, constants)):
@@ -227,6 +236,18 @@ def _id_argument(node: ast.AST, constants: set[str]) -> bool:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return bool(re.fullmatch(r"[\w.@+-]{1,64}", node.value))
     return _literal_id(node)
+
+
+USER_CLASS = re.compile(r"User|Account|Principal|Identity|Member|Caller|Actor", re.I)
+
+
+def _user_object(value: ast.AST, constants: set[str]) -> bool:
+    """``CurrentUser(id=1, email="demo@example.com")``: a user object built with a literal id."""
+    if not isinstance(value, ast.Call) or not USER_CLASS.search(last_name(value.func)) or not last_name(
+            value.func)[:1].isupper():
+        return False
+    return any(k.arg in ("id", "user_id", "uid", "pk", "sub") and (_literal_id(k.value) or _constant_ref(
+        k.value, constants)) for k in value.keywords)
 
 
 def _fixed_identity(value: ast.AST, constants: set[str] = frozenset()) -> bool:

@@ -120,8 +120,12 @@ class MockDataResponse(Rule):
             "@app.route('/api/suggestions')\n"
             "def suggestions():\n"
             "    return jsonify([{'type': 'group', 'id': 1, 'name': 'Beginners'},\n"
-            "                    {'type': 'user', 'id': 2, 'name': 'lucia'}])\n",
-            lines=(11, 16, 20),
+            "                    {'type': 'user', 'id': 2, 'name': 'lucia'}])\n"
+            "\n"
+            "@app.route('/api/sales')\n"
+            "def sales():\n"
+            "    return jsonify([{'day': '2024-03-01', 'orders': 12}, {'day': '2024-03-02', 'orders': 9}])\n",
+            lines=(11, 16, 20, 25),
         ),
         Example(
             "from fastapi import FastAPI\n"
@@ -259,7 +263,14 @@ def _records(value: ast.AST) -> bool:
     """A literal record (dict with an id-like key and other fields) or a list of literal dicts."""
     if isinstance(value, (ast.List, ast.Tuple)):
         dicts = [e for e in value.elts if isinstance(e, ast.Dict)]
-        return bool(dicts) and len(dicts) == len(value.elts) and all(_record_dict(d, strict=False) for d in dicts)
+        if not dicts or len(dicts) != len(value.elts):
+            return False
+        if all(_record_dict(d, strict=False) for d in dicts):
+            return True
+        # A table written out: two or more rows with the same keys, every value a literal.
+        shapes = {tuple(str_value(k) for k in d.keys) for d in dicts}
+        return len(dicts) >= 2 and len(shapes) == 1 and len(dicts[0].keys) >= 2 and all(
+            _literal(v) for d in dicts for v in d.values)
     if isinstance(value, ast.Dict):
         return _record_dict(value, strict=True)
     return False

@@ -20,7 +20,9 @@ class PermissiveAuthGuard(Rule):
 
     ## What it does
     In auth decorators (a function wrapping a view and reading a credential), request
-    hooks (`before_request`) and auth dependencies that otherwise reject requests, finds
+    hooks (`before_request`) and auth dependencies (functions named for auth that receive
+    the request's token, header, cookie or session; not `authenticate(email, password)`
+    helpers, whose `None` means "wrong password" to a login route), finds
     the branch that runs when the credential is missing (`if not token: return f(...)`)
     or when its verification fails (`except jwt.InvalidTokenError: return f(...)`, or an
     `except` that swallows the error and carries on), and flags the line that lets the
@@ -128,7 +130,7 @@ class PermissiveAuthGuard(Rule):
             views = {a.arg for o in outer for a in o.args.args + o.args.posonlyargs}
             decorator = bool(outer) and _calls_any(fn, views)
             hook = is_hook(fn)
-            dependency = not decorator and not hook and bool(AUTH_FUNCTION.search(fn.name))
+            dependency = not decorator and not hook and bool(AUTH_FUNCTION.search(fn.name)) and _takes_credential(fn)
             if not (decorator or hook or dependency) or not _reads_credential(fn):
                 continue
             for line, message in self._bypasses(fn, views, decorator, hook, dependency):
@@ -173,6 +175,24 @@ def _reads_credential(fn: FunctionNode) -> bool:
     return any(CREDENTIAL.search(n) for n in params) or any(
         CREDENTIAL.search(n) for node in own_nodes(fn) for n in names_in(node)
     )
+
+
+_CREDENTIAL_PARAM = re.compile(r"token|authorization|credential|api_?key|bearer|auth|jwt|session|cookie", re.I)
+_INJECTORS = ("Depends(", "Security(", "Header(", "Cookie(", "APIKey", "OAuth2", "HTTPBearer")
+
+
+def _takes_credential(fn: FunctionNode) -> bool:
+    """A dependency/helper that receives or reads the request's credential: a token-named parameter,
+    an injected header/cookie/security scheme, or a read of request headers, cookies or the session."""
+    args = fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs
+    defaults = [d for d in fn.args.defaults + fn.args.kw_defaults if d is not None]
+    if any(_CREDENTIAL_PARAM.search(a.arg) for a in args):
+        return True
+    injected = " ".join(ast.unparse(x) for x in [*defaults, *(a.annotation for a in args if a.annotation)])
+    if any(marker in injected for marker in _INJECTORS):
+        return True
+    text = " ".join(ast.unparse(n) for n in own_nodes(fn) if isinstance(n, ast.Attribute))
+    return bool(re.search(r"\b(request|req)\.(headers|cookies|authorization)|\bsession\b", text))
 
 
 def _rejects_somewhere(fn: FunctionNode) -> bool:

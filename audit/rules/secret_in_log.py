@@ -103,7 +103,7 @@ class SecretInLog(Rule):
         if is_test_file(ctx.file):
             return
         owner = enclosing_functions(ctx.tree)
-        bodies: dict[int, RequestData | None] = {}
+        bodies: dict[int, tuple[RequestData, set[str]] | None] = {}
         for node in ast.walk(ctx.tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue
@@ -125,20 +125,29 @@ class SecretInLog(Rule):
                 yield self.finding(ctx, node.lineno, f"log call writes {leaked}")
 
 
-def _password_body(fn, tree: ast.Module) -> RequestData | None:
-    """The function's request data, when it reads a password/secret/token field from it."""
+def _password_body(fn, tree: ast.Module) -> tuple[RequestData, set[str]] | None:
+    """The function's request data and the names holding a whole request body, when the function
+    reads a password/secret/token field from it."""
     if any(re.search(r"pass(word)?|pwd|secret|token", n, re.I) for node in ast.walk(fn) for n in _keys_read(node)):
-        return RequestData(fn, tree, handler=False)
+        data = RequestData(fn, tree, handler=False)
+        bodies = set()
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Assign):
+                value = node.value.values[0] if isinstance(node.value, ast.BoolOp) else node.value  # `... or {}`
+                if data.is_source(value.value if isinstance(value, ast.Await) else value):
+                    bodies.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        return data, bodies
     return None
 
 
-def _whole_body(arg: ast.expr, data: RequestData) -> bool:
-    """``data`` / ``request.json`` / ``request.get_json()`` itself, not one of its fields."""
+def _whole_body(arg: ast.expr, found: tuple[RequestData, set[str]]) -> bool:
+    """``data`` (holding the body) / ``request.json`` / ``request.get_json()`` itself, not one of its fields."""
+    data, bodies = found
     if isinstance(arg, ast.JoinedStr):
-        return any(_whole_body(v.value, data) for v in arg.values if isinstance(v, ast.FormattedValue))
+        return any(_whole_body(v.value, found) for v in arg.values if isinstance(v, ast.FormattedValue))
     if isinstance(arg, ast.Name):
-        return arg.id in data.tainted
-    return data.is_source(arg)
+        return arg.id in bodies
+    return data.is_source(arg) and not (isinstance(arg, ast.Attribute) and arg.attr in ("args", "headers", "cookies"))
 
 
 def _keys_read(node: ast.AST) -> list[str]:

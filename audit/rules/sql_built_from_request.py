@@ -20,13 +20,17 @@ class SqlBuiltFromRequest(Rule):
     """Flags SQL whose text carries request data (f-string, `+`, `%`, `.format()`, or the value itself).
 
     ## What it does
-    Follows request data inside a function and flags `execute()` / `executemany()` /
-    `text()` / `.raw()` / `read_sql()` / `exec_driver_sql()` calls whose SQL text (first
-    argument) carries it. Bound parameters (`execute(sql, (value,))`,
-    `text("... :name")` with a parameter dict) are fine. bandit's B608
-    (`hardcoded_sql_expressions`, any SQL-looking string built by formatting) is mapped onto
-    the same category by the bandit adapter; this rule adds the request-data flow, which
-    bandit does not see, and catches SQL that does not look like SQL to a regex.
+    Follows request data inside a function (and into functions that route handlers call
+    with it) and flags SQL text that carries it: the first argument of `execute()` /
+    `executemany()` / `text()` / `.raw()` / `read_sql()` / `exec_driver_sql()`, and
+    SQL-looking strings built by f-string, `+`, `%` or `.format()` and handed to another
+    layer (`storage.rows(sql)`). The finding is on the line where the text is built (the
+    f-string or concatenation, or the assignment of the variable holding it), as bandit
+    reports it. Bound parameters (`execute(sql, (value,))`, `text("... :name")` with a
+    parameter dict) and query objects (`select(...).where(col == value)`) are fine, and so
+    are column names taken from a validated schema's fields. bandit's B608
+    (`hardcoded_sql_expressions`) flags every SQL-looking formatted string whatever its
+    source; the adapter leaves it `other` and this rule decides the category.
 
     ## Why is this bad?
     The client writes the query: `' OR 1=1 --` reads every row, `; DROP TABLE` destroys

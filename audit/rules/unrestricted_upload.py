@@ -28,7 +28,8 @@ class UnrestrictedUpload(Rule):
     ## What it does
     Follows uploaded files (`request.files[...]`, `.get()`, `.getlist()`, FastAPI
     `UploadFile` parameters) inside a handler to where they are saved (`f.save(path)`,
-    `shutil.copyfileobj(f.file, ...)`, `out.write(f.read())`). The save is flagged when the
+    `shutil.copyfileobj(f.file, out)`, `out.write(f.read())`; a file opened for writing is
+    reported at its `open(...)` line). The save is flagged when the
     path uses the client's `f.filename` without `secure_filename()` (or a generated name),
     or when the function checks neither the type (extension allow-list, `mimetype`,
     `content_type`, a magic-number test) or the size (`content_length`, a `MAX_..._BYTES`
@@ -120,7 +121,7 @@ class UnrestrictedUpload(Rule):
             "async def import_csv(data: UploadFile):\n"
             "    rows = (await data.read()).decode().splitlines()\n"
             "    return {'rows': len(rows)}\n",
-            lines=(7, 9),
+            lines=(6, 9),
         ),
     )
 
@@ -149,11 +150,17 @@ class UnrestrictedUpload(Rule):
         sized = schema or app_limit or any(SIZE_CHECK.search(x) for x in text_names) or _compares_size(nodes)
         unsafe_names = _client_name_vars(nodes, files)
         saved = False
+        opened = _opened_files(nodes)
         for node in nodes:
             save = _save_target(node, files)
             if save is None:
                 continue
             saved = True
+            # `with open(path, "wb") as out: shutil.copyfileobj(f.file, out)`: the destination is named,
+            # and the file created, where it is opened.
+            line = node.lineno
+            if isinstance(save, ast.Name) and save.id in opened:
+                line, save = opened[save.id]
             problems = []
             if _uses_client_name(save, files, unsafe_names):
                 problems.append("the client's file name")
@@ -162,7 +169,7 @@ class UnrestrictedUpload(Rule):
             if not sized:
                 problems.append("no size limit")
             if problems:
-                yield self.finding(ctx, node.lineno, "upload saved with " + ", ".join(problems))
+                yield self.finding(ctx, line, "upload saved with " + ", ".join(problems))
         if not saved and (not typed or not sized) and _consumes(nodes, files):
             missing = [p for p, ok in (("type check", typed), ("size limit", sized)) if not ok]
             yield self.finding(ctx, fn.lineno, f"uploaded file processed without a {' or '.join(missing)}")
@@ -209,6 +216,25 @@ def _save_target(node: ast.AST, files: set[str]) -> ast.AST | None:
     if name in ("upload_fileobj", "put_object", "upload_file") and any(names_in(a) & files for a in node.args):
         return ast.Tuple(elts=list(node.args), ctx=ast.Load())
     return None
+
+
+def _opened_files(nodes: list[ast.AST]) -> dict[str, tuple[int, ast.AST]]:
+    """Names bound to files opened for writing -> (line of the open, its path expression)."""
+    found: dict[str, tuple[int, ast.AST]] = {}
+    for n in nodes:
+        pairs = []
+        if isinstance(n, ast.withitem) and n.optional_vars is not None:
+            pairs = [(n.optional_vars, n.context_expr)]
+        elif isinstance(n, ast.Assign):
+            pairs = [(t, n.value) for t in n.targets]
+        for target, value in pairs:
+            if isinstance(target, ast.Name) and isinstance(value, ast.Call) and last_name(value.func) in (
+                    "open", "NamedTemporaryFile") and value.args:
+                mode = str_value(value.args[1]) if len(value.args) > 1 else str_value(
+                    next((k.value for k in value.keywords if k.arg == "mode"), None))
+                if mode and any(c in mode for c in "wax"):
+                    found[target.id] = (value.lineno, value.args[0])
+    return found
 
 
 def _client_name_vars(nodes: list[ast.AST], files: set[str]) -> set[str]:

@@ -22,7 +22,7 @@ def test_parse_recorded_report_maps_categories() -> None:
     assert found[("B324", 27)].category is Category.OTHER  # md5 etag: not a password
     assert found[("B105", 19)].category is Category.HARDCODED_SECRET  # ADMIN_PASSWORD = "..."
     assert found[("B105", 18)].category is Category.OTHER  # TOKEN_TYPE = "bearer"
-    assert found[("B608", 41)].category is Category.INJECTION
+    assert found[("B608", 41)].category is Category.OTHER  # WB220 judges SQL by its request data
     assert found[("B602", 48)].category is Category.INJECTION
     assert found[("B301", 61)].category is Category.INJECTION
     assert found[("B501", 66)].category is Category.INSECURE_CONFIG
@@ -71,7 +71,9 @@ def test_parse_skips_malformed_entries() -> None:
     ("B106", 'connect(password="admin")', "", Category.HARDCODED_SECRET),
     ("B106", 'Token(token_type="Bearer")', "", Category.OTHER),
     ("B107", 'def login(user, password="admin"):', "", Category.HARDCODED_SECRET),
-    ("B608", 'q = f"SELECT * FROM t WHERE a = {x}"', "", Category.INJECTION),
+    ("B608", 'q = f"SELECT * FROM t WHERE a = {x}"', "", Category.OTHER),
+    ("B105", 'return {"access_token": issue(user), "token_type": "bearer"}', "", Category.OTHER),
+    ("B105", 'app.config["SECRET_KEY"] = "abc"', "", Category.HARDCODED_SECRET),
     ("B104", 'app.run(host="0.0.0.0")', "", Category.OTHER),
     ("B999", "anything", "", Category.OTHER),
 ])
