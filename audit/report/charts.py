@@ -42,7 +42,7 @@ class Chart:
         return "data:image/png;base64," + base64.b64encode(self.png()).decode("ascii")
 
 
-def _shorten(text: str, width: int = 48) -> str:
+def _shorten(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

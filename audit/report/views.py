@@ -40,7 +40,7 @@ class Html:
 def note(text: str, kind: str = "info") -> Html:
     """A short escaped paragraph; ``kind`` is info, ok, warning or error (a coloured left border)."""
     colour = {"info": "#4f81bd", "ok": "#3a7d44", "warning": "#c9a227", "error": "#c0504d"}.get(kind, "#4f81bd")
-    return Html(f'<p style="border-left:4px solid {colour};padding:4px 10px;margin:6px 0">'
+    return Html(f'<p style="border-left:4px solid {colour};padding:4px 10px;margin:6px 0;white-space:pre-wrap">'
                 f"{html.escape(str(text))}</p>")
 
 
