@@ -28,7 +28,11 @@ from .report.layout import STAGES, RunLayout
 
 __all__ = ["NOTEBOOKS", "PipelineError", "kernel_for_this_interpreter", "run_pipeline"]
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+# The repository's notebooks/ (an editable install or a checkout); a wheel would carry
+# them as package data in audit/notebooks/.
+NOTEBOOKS = next((p for p in (Path(__file__).resolve().parents[1] / "notebooks",
+                              Path(__file__).resolve().parent / "notebooks") if p.is_dir()),
+                 Path(__file__).resolve().parents[1] / "notebooks")
 
 
 class PipelineError(RuntimeError):
