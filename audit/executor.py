@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any, Callable
 
@@ -41,6 +42,11 @@ def make_executor(jobs: int | None) -> Executor:
     # forkserver: safe while the map's tool threads run (plain fork with threads can deadlock),
     # and cheap because the server preloads the analysis modules once.
     methods = multiprocessing.get_all_start_methods()
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    if main_file and not os.path.exists(main_file) and "fork" in methods:
+        # A script read from stdin (or similar): forkserver/spawn would try to re-import
+        # a main module that does not exist; fork needs no re-import.
+        return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["audit.mapping"])

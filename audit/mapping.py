@@ -24,6 +24,7 @@ import time
 import warnings
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -32,7 +33,7 @@ from . import __version__
 from .cache import Cache, NullCache, code_hash, default_cache_dir
 from .config import Config, ConfigError, load_config
 from .discover import Discovery, discover, looks_like_python2, module_names, read_source
-from .executor import default_jobs, make_executor
+from .executor import InProcessExecutor, default_jobs, make_executor
 from .inventory import build_inventory, gather_file_facts
 from .inventory.facts import FileFacts
 from .model import FINDING_COLUMNS, ROUTE_COLUMNS, Category, FileSkip, Finding, Route, Severity, make_fingerprint
@@ -332,7 +333,13 @@ def run_map(
 
         # -------- stage 2: inventory
         t = time.perf_counter()
-        inventory = build_inventory(file_facts, cfg, src_name)
+        try:
+            inventory = build_inventory(file_facts, cfg, src_name)
+        except Exception as exc:  # never lose the whole map to one unexpected construct
+            inventory_error = f"{type(exc).__name__}: {exc}"
+            inventory = build_inventory([], cfg, src_name)
+        else:
+            inventory_error = ""
         routes = inventory.routes
         timings["inventory_s"] = time.perf_counter() - t
 
@@ -417,6 +424,7 @@ def run_map(
         "skipped_by_reason": dict(sorted(Counter(k.reason for k in skipped).items())),
         "tools": tool_info,
         "rule_errors": rule_errors,
+        "inventory_error": inventory_error,
         "jobs": jobs,
         "cache": {"enabled": bool(cache), "hits": store.hits, "misses": store.misses,
                   "facts_analysed": facts_misses, "rules_analysed": rules_misses,
@@ -448,7 +456,10 @@ def _run_chunks(executor, func: Callable, items: list, jobs: int, show: bool, la
         return
     n_chunks = 1 if jobs == 1 else min(len(items), jobs * 4)
     chunks = [items[i::n_chunks] for i in range(n_chunks)]  # interleaved: big and small files spread out
-    futures = [executor.submit(func, chunk, *extra) for chunk in chunks]
+    try:
+        futures = [executor.submit(func, chunk, *extra) for chunk in chunks]
+    except BrokenProcessPool:
+        futures = [InProcessExecutor().submit(func, chunk, *extra) for chunk in chunks]
     bar = None
     if show:
         from tqdm import tqdm
@@ -458,7 +469,13 @@ def _run_chunks(executor, func: Callable, items: list, jobs: int, show: bool, la
         from concurrent.futures import as_completed
 
         for future in as_completed(futures):
-            batch = future.result()
+            try:
+                batch = future.result()
+            except BrokenProcessPool:
+                # A worker died (killed, out of memory, a start method that cannot work here):
+                # redo that work in this process rather than lose the map.
+                lost = chunks[futures.index(future)]
+                batch = func(lost, *extra)
             if bar is not None:
                 bar.update(len(batch))
             yield batch

@@ -39,6 +39,8 @@ _KINDS = {
     "marshmallow.Schema": "model", "sqlmodel.SQLModel": "model", "msgspec.Struct": "model",
     "pydantic.dataclasses.dataclass": "model",
 }
+_OBJECT_KINDS = frozenset({"flask_app", "blueprint", "fastapi_app", "router", "limiter", "httpauth", "login_manager",
+                           "socketio", "scheme"})
 _BARE_KINDS = {"Flask": "flask_app", "Blueprint": "blueprint", "FastAPI": "fastapi_app", "APIRouter": "router",
                "Limiter": "limiter", "MethodView": "methodview", "BaseModel": "model", "Schema": "model"}
 
@@ -85,6 +87,9 @@ class Project:
                 self.assigns.setdefault(key, (f, value, scope, line))
         self._verdicts: dict[str, GuardVerdict] = {}
         self._kinds: dict[str, str] = {}
+        self._nesting = 0
+        self._canonical_memo: dict[str, str] = {}
+        self._resolve_memo: dict[tuple[str, str, str], str] = {}
         # (function, parameter) -> the arguments passed at the project's call sites: a helper
         # `register_views(bp)` adds routes to whatever blueprint its callers hand it.
         self.bindings: dict[tuple[str, str], list[tuple[str, Ref, str]]] = {}
@@ -103,17 +108,20 @@ class Project:
                         self.bindings.setdefault((callee, pname), []).append((f.module, value, call.scope))
 
     # ------------------------------------------------------------ names
-    def resolve_all(self, module: str, name: str, scope: str = "") -> list[str]:
+    def resolve_all(self, module: str, name: str, scope: str = "", _seen: frozenset = frozenset()) -> list[str]:
         """Like :meth:`resolve`, but a parameter of the enclosing function resolves to every
         argument its callers pass (``def register(bp): bp.add_url_rule(...)``)."""
         head, _, rest = name.partition(".")
         s = scope
         while s:
-            bound = self.bindings.get((f"{module}.{s}", head))
+            key = (f"{module}.{s}", head)
+            bound = self.bindings.get(key)
             if bound and not self._is_local(module, s, head):
+                if key in _seen or len(_seen) > 8:  # recursive helpers pass their own parameter on
+                    return []
                 out = []
-                for mod, ref, sc in bound:
-                    for q in self.resolve_all(mod, ref.dotted, sc or ref.scope):
+                for mod, ref, sc in bound[:50]:
+                    for q in self.resolve_all(mod, ref.dotted, sc or ref.scope, _seen | {key}):
                         out.append(self.canonical(q + ("." + rest if rest else "")))
                 return list(dict.fromkeys(out))
             s = s.rsplit(".<locals>.", 1)[0] if ".<locals>." in s else ""
@@ -125,6 +133,14 @@ class Project:
 
     def resolve(self, module: str, name: str, scope: str = "") -> str:
         """The canonical qualified name of ``name`` as written in ``module`` inside ``scope``."""
+        key = (module, name, scope)
+        cached = self._resolve_memo.get(key)
+        if cached is None:
+            self._resolve_memo[key] = name  # cycle guard
+            cached = self._resolve_memo[key] = self._resolve(module, name, scope)
+        return cached
+
+    def _resolve(self, module: str, name: str, scope: str) -> str:
         f = self.files.get(module)
         if f is None or not name:
             return name
@@ -151,8 +167,21 @@ class Project:
 
     def canonical(self, qual: str, depth: int = 0) -> str:
         """Follow re-exports (``from .x import y`` in a package) and plain aliases (``api = bp``)."""
-        if depth > 12:
+        cached = self._canonical_memo.get(qual)
+        if cached is not None:
+            return cached
+        if depth > 12 or self._nesting > 24:  # alias chains through resolve() can loop (x = y; y = x)
             return qual
+        self._canonical_memo[qual] = qual  # while in progress, a cycle comes back to the name itself
+        self._nesting += 1
+        try:
+            result = self._canonical(qual, depth)
+        finally:
+            self._nesting -= 1
+        self._canonical_memo[qual] = result
+        return result
+
+    def _canonical(self, qual: str, depth: int) -> str:
         if qual in self.functions or qual in self.classes:
             return qual
         if qual in self.assigns:
@@ -234,14 +263,13 @@ class Project:
             if isinstance(value, Call):
                 callee = self.resolve(f.module, value.func, scope)
                 k = self.kind(callee)
-                if k in ("flask_app", "blueprint", "fastapi_app", "router", "limiter", "httpauth", "login_manager",
-                         "socketio", "scheme"):
+                if k in _OBJECT_KINDS:
                     return k
-                if k == "function":  # app = create_app(): what the factory returns
+                if k == "function" and callee in self.functions:  # app = create_app(): what the factory returns
                     ff, fn = self.functions[callee]
                     for ret in fn.returns:
                         rk = self.kind(self.resolve(ff.module, ret, fn.qual))
-                        if rk:
+                        if rk in _OBJECT_KINDS:
                             return rk
                 if k == "class":
                     return "instance:" + callee

@@ -219,3 +219,26 @@ def test_flat_module_app_without_package(app_tree):
         """,
     })
     assert inventory_set(src) == {("GET", "/v/x", "x"), ("POST", "/v/x", "x")}
+
+
+def test_alias_cycles_and_recursive_helpers_do_not_hang(app_tree):
+    src, _ = app_tree({
+        "__init__.py": """
+            from flask import Flask
+            from .a import x as y
+            app = Flask(__name__)
+            alias = app
+
+            def register(target, depth=0):
+                if depth < 3:
+                    register(target, depth + 1)
+                target.add_url_rule("/r", view_func=view)
+
+            def view():
+                return "x"
+
+            register(alias)
+        """,
+        "a.py": "from . import y as x\n",
+    })
+    assert inventory_set(src) == {("GET", "/r", "view")}
