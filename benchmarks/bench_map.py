@@ -42,10 +42,13 @@ RULES = ROOT / "audit" / "semgrep_rules"
 QUICK = {"lines": 6_000, "modules": 40}
 
 
-def _timed(func: Callable[[], Any]) -> tuple[float, Any]:
+def _timed(func: Callable[[], Any], label: str = "") -> tuple[float, Any]:
     started = time.perf_counter()
     value = func()
-    return time.perf_counter() - started, value
+    elapsed = time.perf_counter() - started
+    if label:  # progress on stderr, so a long run shows where it is
+        print(f"  {label}: {elapsed:.2f} s", file=sys.stderr, flush=True)
+    return elapsed, value
 
 
 def count_lines(src: Path) -> int:
@@ -95,20 +98,20 @@ def measure(src: Path, jobs: int, tools: bool = True) -> dict[str, Any]:
     lines = count_lines(src)
     figures: dict[str, Any] = {"lines": lines, "modules": sum(1 for _ in src.rglob("*.py")), "jobs": jobs}
 
-    t, result = _timed(lambda: run_map(src, jobs, bandit=False, semgrep=False, cache_dir=None))
+    t, result = _timed(lambda: run_map(src, jobs, bandit=False, semgrep=False, cache_dir=None), "own analysis")
     figures["own_s"], figures["routes"] = t, len(result.route_list)
     for tool in ("bandit", "semgrep"):
         if not tools:
             figures[f"{tool}_s"], figures[f"{tool}_error"] = None, "not run (--no-tools)"
             continue
         try:
-            t, how = _timed(lambda: run_tool(tool, src, jobs))
+            t, how = _timed(lambda: run_tool(tool, src, jobs), f"{tool} alone")
             figures[f"{tool}_s"], figures[f"{tool}_via"] = t, how
         except Exception as exc:  # a missing tool or rule set is a reported gap, not a crash
             figures[f"{tool}_s"], figures[f"{tool}_error"] = None, str(exc)
     figures["full_s"] = figures["full_error"] = None
     if tools:
-        t, result = _timed(lambda: run_map(src, jobs, bandit=True, semgrep=True, cache_dir=None))
+        t, result = _timed(lambda: run_map(src, jobs, bandit=True, semgrep=True, cache_dir=None), "full map")
         figures["full_s"], figures["tools"] = t, result.summary.get("tools", {})
     else:
         figures["full_error"] = "not run (--no-tools)"
@@ -118,11 +121,13 @@ def measure(src: Path, jobs: int, tools: bool = True) -> dict[str, Any]:
             if with_tools and not tools:
                 continue
             cache_dir = Path(cache) / label
-            cold, _ = _timed(lambda: run_map(src, jobs, bandit=with_tools, semgrep=with_tools, cache_dir=cache_dir))
+            cold, _ = _timed(lambda: run_map(src, jobs, bandit=with_tools, semgrep=with_tools, cache_dir=cache_dir),
+                             f"{label}: cold, cache on")
             touched = touch_target(src)
             with touched.open("a") as handle:
                 handle.write(f"# touched by the benchmark at {time.time()}\n")
-            warm, _ = _timed(lambda: run_map(src, jobs, bandit=with_tools, semgrep=with_tools, cache_dir=cache_dir))
+            warm, _ = _timed(lambda: run_map(src, jobs, bandit=with_tools, semgrep=with_tools, cache_dir=cache_dir),
+                             f"{label}: warm, one file touched")
             figures[f"{label}_cold_cached_s"], figures[f"{label}_warm_s"] = cold, warm
     return figures
 

@@ -82,6 +82,7 @@ def measure(src: Path, workdir: Path, jobs: int) -> dict[str, Any]:
     started = time.perf_counter()
     changed = run_noop(src, workdir / "noop", jobs)
     figures["noop_s"] = time.perf_counter() - started
+    print(f"  no-op codemod: {figures['noop_s']:.2f} s", file=sys.stderr, flush=True)
     figures["noop_changed"] = changed  # must be 0: libcst round-trips source exactly
     started = time.perf_counter()
     try:
