@@ -15,7 +15,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterable
 
-__all__ = ["Cache", "NullCache", "code_hash", "default_cache_dir"]
+__all__ = ["Cache", "NullCache", "code_hash", "default_cache_dir", "open_cache"]
 
 
 def default_cache_dir(src: Path, out: Path | None) -> Path:
@@ -47,16 +47,27 @@ class Cache:
     def __init__(self, directory: Path):
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / "results.sqlite3"
-        self._db = sqlite3.connect(self.path)
+        # Several maps of one SRC may run at once (parallel tests, two terminals): wait for the
+        # other writer instead of failing, and let readers proceed while one writes (WAL).
+        self._db = sqlite3.connect(self.path, timeout=30)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.Error:
+            pass  # a file system without shared memory: the default journal still works
         self._db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value BLOB)")
         self.hits = self.misses = 0
+        self.errors: list[str] = []
 
     def get_many(self, keys: list[str]) -> dict[str, Any]:
         found: dict[str, Any] = {}
         for i in range(0, len(keys), 500):
             batch = keys[i:i + 500]
-            rows = self._db.execute(
-                f"SELECT key, value FROM results WHERE key IN ({','.join('?' * len(batch))})", batch).fetchall()
+            try:
+                rows = self._db.execute(
+                    f"SELECT key, value FROM results WHERE key IN ({','.join('?' * len(batch))})", batch).fetchall()
+            except sqlite3.Error as exc:  # a broken or busy cache is a miss, never a failed map
+                self.errors.append(str(exc))
+                rows = []
             for key, blob in rows:
                 try:
                     found[key] = pickle.loads(blob)
@@ -69,9 +80,12 @@ class Cache:
     def put_many(self, items: dict[str, Any]) -> None:
         if not items:
             return
-        with self._db:
-            self._db.executemany("INSERT OR REPLACE INTO results (key, value) VALUES (?, ?)",
-                                 [(k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in items.items()])
+        try:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO results (key, value) VALUES (?, ?)",
+                                     [(k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in items.items()])
+        except sqlite3.Error as exc:
+            self.errors.append(str(exc))
 
     def close(self) -> None:
         self._db.close()
@@ -82,6 +96,7 @@ class NullCache:
 
     hits = misses = 0
     path = None
+    errors: list[str] = []
 
     def get_many(self, keys: list[str]) -> dict[str, Any]:
         self.misses += len(keys)
@@ -92,3 +107,14 @@ class NullCache:
 
     def close(self) -> None:
         return None
+
+
+def open_cache(directory: Path) -> "Cache | NullCache":
+    """The cache in ``directory``, or a NullCache (with the reason in ``errors``) when it
+    cannot be created there (read-only home, full disk, corrupt file)."""
+    try:
+        return Cache(directory)
+    except (OSError, sqlite3.Error) as exc:
+        null = NullCache()
+        null.errors = [f"cache disabled: {directory}: {exc}"]
+        return null

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import __version__
-from .cache import Cache, NullCache, code_hash, default_cache_dir
+from .cache import NullCache, code_hash, default_cache_dir, open_cache
 from .config import Config, ConfigError, load_config
 from .discover import Discovery, discover, looks_like_python2, module_names, read_source
 from .executor import InProcessExecutor, default_jobs, make_executor
@@ -296,7 +296,7 @@ def run_map(
             continue
         tool_futures[name] = tool_pool.submit(_run_tool, name, src, files, jobs)
 
-    store = Cache(Path(cache_dir) if cache_dir else default_cache_dir(src, out_path)) if cache else NullCache()
+    store = open_cache(Path(cache_dir) if cache_dir else default_cache_dir(src, out_path)) if cache else NullCache()
     show = sys.stderr.isatty() if progress is None else progress
     executor = make_executor(jobs)
     try:
@@ -428,7 +428,7 @@ def run_map(
         "jobs": jobs,
         "cache": {"enabled": bool(cache), "hits": store.hits, "misses": store.misses,
                   "facts_analysed": facts_misses, "rules_analysed": rules_misses,
-                  "path": str(store.path) if store.path else None},
+                  "path": str(store.path) if store.path else None, "errors": store.errors[:5]},
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "wall_time_s": round(wall, 3),
     }

@@ -273,3 +273,10 @@ def test_load_map_round_trip(src, tmp_path, rules):
 def test_formats_choose_outputs(src, tmp_path, rules):
     run(src, tmp_path, formats="sarif")
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == ["findings.sarif"]
+
+
+def test_unusable_cache_location_does_not_stop_the_map(src, tmp_path, rules):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache folder should be")
+    result = mapping.run_map(src, bandit=False, semgrep=False, jobs=1, progress=False, cache_dir=blocker / "cache")
+    assert result.route_list and result.summary["cache"]["errors"][0].startswith("cache disabled")
