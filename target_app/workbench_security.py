@@ -12,7 +12,7 @@ Everything the migrated code calls into lives here, on top of well-kept librarie
 * ``validate_json`` / ``validate_query`` / ``validate_form``: pydantic validation with a
   400 ``validation_error`` listing every bad field.
 * ``safe_url(url)``: the SSRF guard for outbound requests built from request data.
-* ``checked_upload(file)``: extension + MIME allow-list and a sanitised, unique name.
+* ``validate_upload(file)``: extension + MIME allow-list and a sanitised, unique name.
 * ``require_strong_password`` / ``secure_password_hash`` / ``verify_password`` /
   ``check_and_upgrade_password``: strength policy, slow salted hashing, and legacy (plain,
   md5, sha1, sha256) hashes still accepted and upgraded on the next login.
@@ -46,15 +46,15 @@ from flask import Flask, current_app, g, jsonify, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from pydantic import BaseModel, ValidationError
-from werkzeug.exceptions import HTTPException, Unauthorized
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, Unauthorized
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.utils import secure_filename
 
 __all__ = [
     "SENSITIVE_LIMIT", "MissingSecret", "authenticate_socket", "check_and_upgrade_password",
-    "checked_upload", "current_user_id", "error_response", "get_logger", "init_security",
+    "validate_upload", "current_user_id", "error_response", "optional_user_id", "MAX_UPLOAD_BYTES", "get_logger", "init_security",
     "limiter", "require_auth", "require_env", "require_strong_password", "room_allowed",
-    "safe_url", "secure_password_hash", "set_room_membership_check", "socket_user_id",
+    "safe_url", "secure_password_hash", "set_room_membership_check", "socket_identity",
     "validate_form", "validate_json", "validate_query", "verify_password",
 ]
 
@@ -297,6 +297,12 @@ def current_user_id() -> int | str:
     return authenticate_request()
 
 
+def optional_user_id() -> int | str | None:
+    """The authenticated user's id when the request carries a bearer token (401 when that
+    token is invalid), else None: for hooks that run before public and private routes alike."""
+    return authenticate_request() if _bearer_token() is not None else None
+
+
 def _install_login_manager_loader(login_manager: Any) -> None:
     user_loader = getattr(login_manager, "_user_callback", None)
 
@@ -395,7 +401,13 @@ class UnsupportedUpload(HTTPException):
     code = 415
 
 
-def checked_upload(file: Any, allowed_extensions: Iterable[str] | None = None) -> str:
+#: The largest upload :func:`validate_upload` accepts unless told otherwise (the app-wide
+#: ``MAX_CONTENT_LENGTH`` also stops larger request bodies before the handler runs).
+MAX_UPLOAD_BYTES = DEFAULT_MAX_CONTENT_LENGTH
+
+
+def validate_upload(file: Any, allowed_extensions: Iterable[str] | None = None,
+                    max_bytes: int | None = MAX_UPLOAD_BYTES) -> str:
     """A safe, unique file name for the uploaded ``file`` (a werkzeug ``FileStorage``).
 
     Rejects (415) names without an allowed extension, double extensions
@@ -414,6 +426,13 @@ def checked_upload(file: Any, allowed_extensions: Iterable[str] | None = None) -
     sent_type = (getattr(file, "mimetype", None) or "").lower()
     if expected_type and sent_type and sent_type != "application/octet-stream" and sent_type != expected_type:
         raise UnsupportedUpload(description="The file's type does not match its extension.")
+    stream = getattr(file, "stream", None)
+    if max_bytes is not None and stream is not None and stream.seekable():
+        position = stream.tell()
+        size = stream.seek(0, os.SEEK_END)
+        stream.seek(position)
+        if size > max_bytes:
+            raise RequestEntityTooLarge(description="The file is too large.")
     return f"{stem}-{secrets.token_hex(8)}.{extension}"
 
 
@@ -581,7 +600,7 @@ def authenticate_socket(auth: Any = None) -> int | str:
     return user_id
 
 
-def socket_user_id() -> int | str | None:
+def socket_identity() -> int | str | None:
     """The identity authenticated on this Socket.IO connection, if any."""
     return _socket_users.get(getattr(request, "sid", None))
 
@@ -598,7 +617,7 @@ def room_allowed(room: Any) -> bool:
     Without an app-specific check (:func:`set_room_membership_check`), a room named after a
     user (``user:7``, ``user_7``) is only open to that user, other rooms to any
     authenticated user."""
-    user_id = socket_user_id()
+    user_id = socket_identity()
     if user_id is None:
         return False
     if _room_check is not None:

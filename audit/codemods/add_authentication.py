@@ -9,7 +9,7 @@ import libcst.matchers as m
 
 from ..model import Category
 from . import MigrationCommand
-from ._route_handlers import AUTH_DECORATOR, class_decorator_names, dotted, has_auth_decorator, route_of_decorator
+from ._route_handlers import AUTH_DECORATOR, class_decorator_names, dotted, has_auth_decorator, route_of_decorator, string_value
 
 # A branch that opens when a development switch is on.
 _DEV_SWITCH = re.compile(
@@ -106,6 +106,12 @@ def verified_decode(call: cst.Call) -> cst.Call:
     return call.with_changes(args=args)
 
 
+def _accepts_none(call: cst.Call) -> bool:
+    algorithms = next((a.value for a in call.args if a.keyword and a.keyword.value == "algorithms"), None)
+    return algorithms is not None and any((string_value(s) or "").lower() == "none"
+                                          for s in m.findall(algorithms, m.SimpleString()))
+
+
 def _verification_off(call: cst.Call) -> bool:
     for arg in call.args:
         name = arg.keyword.value if arg.keyword else None
@@ -136,6 +142,7 @@ class AddAuthenticationCommand(MigrationCommand):
         super().__init__(context, migration)
         self._local_helpers: set[str] = set()
         self._class_decorators: list[set[str]] = []
+        self._jwt_names = {"jwt"}
 
     def visit_Module(self, node: cst.Module) -> None:
         helper = self.migration.auth_helper
@@ -182,9 +189,15 @@ class AddAuthenticationCommand(MigrationCommand):
         decorators.insert(position, decorator)
         return updated_node.with_changes(decorators=decorators)
 
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:  # import jwt as pyjwt
+            if dotted(alias.name) == "jwt" and alias.asname is not None:
+                self._jwt_names.add(alias.asname.name.value)
+
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
-        # Anywhere in the module: a token decoded without verifying its signature.
-        if dotted(updated_node.func) == "jwt.decode" and _verification_off(updated_node):
+        # Anywhere in the module: a token decoded without verifying its signature, or with "none".
+        head, _, verb = dotted(updated_node.func).rpartition(".")
+        if head in self._jwt_names and verb == "decode" and (_verification_off(updated_node) or _accepts_none(updated_node)):
             new = verified_decode(updated_node)
             if m.findall(new, m.Name("current_app")):
                 self.add_needed_import("flask", "current_app")

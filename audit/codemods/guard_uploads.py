@@ -21,6 +21,12 @@ def _upload_names(func: cst.FunctionDef) -> list[str]:
     return names
 
 
+def _upload_loops(body: list[cst.BaseStatement]) -> list[cst.For]:
+    """``for f in request.files.getlist(...)`` / ``.values()`` loops."""
+    return [loop for stmt in body for loop in m.findall(stmt, m.For(target=m.Name()))
+            if m.findall(loop.iter, _READS_FILES)]
+
+
 def _saves(node: cst.CSTNode, name: str) -> bool:
     return bool(m.findall(node, m.Call(func=m.Attribute(value=m.Name(name), attr=m.Name("save")))))
 
@@ -50,8 +56,17 @@ class _UseStoredName(cst.CSTTransformer):
         return updated_node
 
 
+class _ReplaceNode(cst.CSTTransformer):
+    def __init__(self, old: cst.CSTNode, new: cst.CSTNode) -> None:
+        super().__init__()
+        self.old, self.new = old, new
+
+    def on_leave(self, original_node, updated_node):
+        return self.new if original_node is self.old else updated_node
+
+
 class GuardUploadsCommand(MigrationCommand):
-    """Before an uploaded file is saved, ``stored_name = checked_upload(f)`` checks its
+    """Before an uploaded file is saved, ``safe_name = validate_upload(f)`` checks its
     extension and MIME type against the allow-list (415 otherwise; double extensions such
     as ``photo.php.png`` rejected) and gives a sanitised, unique name
     (``secure_filename`` plus a random suffix); the handler then uses that name wherever
@@ -65,7 +80,7 @@ class GuardUploadsCommand(MigrationCommand):
     APPLIES_TO = r"request\.files"
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
-        if m.findall(updated_node.body, m.Call(func=m.Name("checked_upload"))):
+        if m.findall(updated_node.body, m.Call(func=m.Name("validate_upload"))):
             return updated_node
         body = list(updated_node.body.body)
         changed = False
@@ -76,12 +91,22 @@ class GuardUploadsCommand(MigrationCommand):
                               if _saves(stmt, upload) or _uses_filename(stmt, upload)), None)
             if first_use is None:
                 continue
-            stored = "stored_name" if not changed else f"stored_{upload}_name"
-            check = cst.parse_statement(f"{stored} = checked_upload({upload})")
+            stored = "safe_name" if not changed else f"safe_{upload}_name"
+            check = cst.parse_statement(f"{stored} = validate_upload({upload}, max_bytes=MAX_UPLOAD_BYTES)")
             rewritten = [stmt.visit(_UseStoredName(upload, stored)) for stmt in body[first_use:]]
             body = body[:first_use] + [check] + rewritten
             changed = True
+        for loop in _upload_loops(body):
+            upload = loop.target.value
+            if not _saves(loop.body, upload) or m.findall(loop.body, m.Call(func=m.Name("validate_upload"))):
+                continue
+            name = f"safe_{upload}_name"
+            inner = [cst.parse_statement(f"{name} = validate_upload({upload}, max_bytes=MAX_UPLOAD_BYTES)"),
+                     *[stmt.visit(_UseStoredName(upload, name)) for stmt in loop.body.body]]
+            new_loop = loop.with_changes(body=loop.body.with_changes(body=inner))
+            body = [new_loop if stmt is loop else stmt.visit(_ReplaceNode(loop, new_loop)) for stmt in body]
+            changed = True
         if not changed:
             return updated_node
-        self.import_security("checked_upload")
+        self.import_security("validate_upload", "MAX_UPLOAD_BYTES")
         return updated_node.with_changes(body=updated_node.body.with_changes(body=body))

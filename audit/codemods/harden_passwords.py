@@ -9,7 +9,7 @@ import libcst.matchers as m
 
 from ..model import Category
 from . import MigrationCommand
-from ._route_handlers import dotted
+from ._route_handlers import dotted, string_value
 from .guard_outbound_urls import tainted_names
 
 _PASSWORD = re.compile(r"(?i)(pass(word|wd)?|pwd|^pw$|^candidate$|^plain(text)?$)")
@@ -32,9 +32,16 @@ def _fast_hash_input(node: cst.CSTNode) -> cst.BaseExpression | None:
     if not m.matches(node, m.Call(func=m.Attribute(attr=m.Name("hexdigest") | m.Name("digest")))):
         return None
     inner = node.func.value
-    if not isinstance(inner, cst.Call) or dotted(inner.func).rsplit(".", 1)[-1] not in _FAST_HASHES or not inner.args:
+    if not isinstance(inner, cst.Call) or not inner.args:
         return None
-    data = inner.args[0].value
+    algorithm = dotted(inner.func).rsplit(".", 1)[-1]
+    args = [a.value for a in inner.args if a.keyword is None]
+    if algorithm == "new" and len(args) >= 2 and (string_value(args[0]) or "").lower() in _FAST_HASHES:
+        data = args[1]
+    elif algorithm in _FAST_HASHES:
+        data = inner.args[0].value
+    else:
+        return None
     if m.matches(data, m.Call(func=m.Attribute(attr=m.Name("encode")))):
         return data.func.value
     return data
@@ -79,13 +86,19 @@ class HardenPasswordsCommand(MigrationCommand):
     def __init__(self, context, migration=None) -> None:
         super().__init__(context, migration)
         self._tainted: list[set[str]] = []
+        self._password_functions: list[bool] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._tainted.append(tainted_names(node))
+        self._password_functions.append(bool(_PASSWORD.search(node.name.value)))
 
     def leave_FunctionDef(self, original_node, updated_node):
         self._tainted.pop()
+        self._password_functions.pop()
         return updated_node
+
+    def _about_passwords(self, node: cst.CSTNode) -> bool:
+        return _names_password(node) or bool(self._password_functions and self._password_functions[-1])
 
     def _from_request(self, node: cst.CSTNode) -> bool:
         tainted = self._tainted[-1] if self._tainted else set()
@@ -96,19 +109,24 @@ class HardenPasswordsCommand(MigrationCommand):
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         data = _fast_hash_input(updated_node)
-        if data is not None and _names_password(data):
+        if data is not None and self._about_passwords(data):
             self.import_security("secure_password_hash")
             return _call("secure_password_hash", data)
         if not self._tainted:
             return updated_node
         # create_user(password_hash=hash(pw)) / User(password=pw): a password being stored
-        constructor = dotted(updated_node.func).rsplit(".", 1)[-1][:1].isupper()
+        callee = dotted(updated_node.func).rsplit(".", 1)[-1]
+        constructor = callee[:1].isupper()
+        setter = bool(re.match(r"(?i)(create|register|add|insert|set|update|change|reset)_?\w*", callee))
         args, changed = [], False
         for arg in updated_node.args:
             if arg.keyword is not None and _PASSWORD_FIELD.match(arg.keyword.value):
                 value = self._stored_value(arg.value, plain_allowed=constructor)
                 if value is not None:
                     arg, changed = arg.with_changes(value=value), True
+            elif arg.keyword is None and setter and _names_password(arg.value) and self._from_request(arg.value) \
+                    and isinstance(arg.value, (cst.Name, cst.Subscript, cst.Attribute)):
+                arg, changed = arg.with_changes(value=self._strong(arg.value)), True  # storage hashes it
             args.append(arg)
         return updated_node.with_changes(args=args) if changed else updated_node
 
@@ -165,6 +183,15 @@ class HardenPasswordsCommand(MigrationCommand):
             return updated_node
         target = updated_node.targets[0].target
         if isinstance(target, cst.Attribute) and _PASSWORD_FIELD.match(target.attr.value):
+            value = self._stored_value(updated_node.value)
+            if value is not None:
+                return updated_node.with_changes(value=value)
+        return updated_node
+
+    def leave_DictElement(self, original_node: cst.DictElement, updated_node: cst.DictElement) -> cst.DictElement:
+        # {"email": ..., "pwd": data["password"]}: a document being stored
+        key = string_value(updated_node.key) or ""
+        if self._tainted and _PASSWORD_FIELD.match(key):
             value = self._stored_value(updated_node.value)
             if value is not None:
                 return updated_node.with_changes(value=value)

@@ -11,7 +11,8 @@ from ..model import Category
 from . import MigrationCommand
 from ._route_handlers import dotted
 
-_SECRET = re.compile(r"(?i)(pass(word|wd)?|pwd|secret|token|api_?key|credential|authorization|private_?key|otp)")
+_SECRET = re.compile(r"(?i)(pass(word|wd)?|pwd|secret|token|api_?key|credential|authorization|private_?key|otp|"
+                     r"^headers$|^cookies$)")
 _NOT_SECRET = re.compile(r"(?i)(_id|_count|_len|_length|_expiry|_ttl|_type)$")
 _LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
 _LOGGER_NAMES = re.compile(r"(^|\.)(logger|log|logging|_log|_logger|LOGGER|LOG)$")
@@ -34,6 +35,27 @@ def _names_secret(node: cst.CSTNode) -> bool:
     return False
 
 
+def _whole_request(node: cst.CSTNode) -> bool:
+    """``request.json``/``request.get_json()``/``request.form``/``request.headers``...: all of it."""
+    if isinstance(node, cst.Call):
+        node = node.func
+    return m.matches(node, m.Attribute(value=m.Name("request"), attr=m.Name(
+        m.MatchIfTrue(lambda n: n in ("json", "get_json", "form", "values", "data", "headers", "cookies")))))
+
+
+def request_payload_names(func: cst.FunctionDef) -> frozenset[str]:
+    """Names bound to a whole request body (``data = request.get_json() or {}``)."""
+    names = set()
+    for assign in m.findall(func.body, m.Assign(targets=[m.AssignTarget(target=m.Name())])):
+        value = assign.value
+        if isinstance(value, cst.BooleanOperation):
+            value = value.left
+        if _whole_request(value) or (isinstance(value, cst.Call) and dotted(value.func) in (
+                "validate_json", "validate_form")):
+            names.add(assign.targets[0].target.value)
+    return frozenset(names)
+
+
 def _inside_subscript(root: cst.CSTNode, string: cst.CSTNode) -> bool:
     return any(string in [e.slice.value for e in sub.slice if isinstance(e.slice, cst.Index)]
                for sub in m.findall(root, m.Subscript()))
@@ -50,9 +72,12 @@ def _redact_fstring(node: cst.FormattedString) -> tuple[cst.FormattedString, boo
     return node.with_changes(parts=parts), changed
 
 
-def redact_argument(arg: cst.Arg) -> tuple[cst.Arg, bool]:
-    """The argument of a log call with any secret it carries replaced by ``"[REDACTED]"``."""
+def redact_argument(arg: cst.Arg, payloads: frozenset[str] = frozenset()) -> tuple[cst.Arg, bool]:
+    """The argument of a log call with any secret it carries replaced by ``"[REDACTED]"``
+    (``payloads``: names holding a whole request body, which may carry a password)."""
     value = arg.value
+    if isinstance(value, cst.Name) and value.value in payloads or _whole_request(value):
+        return arg.with_changes(value=cst.parse_expression(REDACTED)), True
     if isinstance(value, cst.FormattedString):
         new, changed = _redact_fstring(value)
         return arg.with_changes(value=new), changed
@@ -83,6 +108,14 @@ class ReplacePrintWithLoggingCommand(MigrationCommand):
         self._used = False
         self._main_guard = 0
         self._except_depth = 0
+        self._payloads: list[frozenset[str]] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._payloads.append(request_payload_names(node))
+
+    def leave_FunctionDef(self, original_node, updated_node):
+        self._payloads.pop()
+        return updated_node
 
     def visit_Module(self, node: cst.Module) -> bool:
         if self.migration.file.endswith("__main__.py"):
@@ -125,8 +158,9 @@ class ReplacePrintWithLoggingCommand(MigrationCommand):
         if callee in ("pprint", "pprint.pprint", "pp", "pprint.pp"):
             self.remove_unused_import("pprint", callee if "." not in callee else None)
             positional = [a for a in updated_node.args if a.keyword is None][:1]
-            args = [cst.Arg(cst.SimpleString('"%r"'))] + [redact_argument(a.with_changes(comma=cst.MaybeSentinel.DEFAULT))[0]
-                                                         for a in positional]
+            payloads = self._payloads[-1] if self._payloads else frozenset()
+            args = [cst.Arg(cst.SimpleString('"%r"'))] + [
+                redact_argument(a.with_changes(comma=cst.MaybeSentinel.DEFAULT), payloads)[0] for a in positional]
             return self._log_call("debug", _commas(args))
         if callee in ("traceback.print_exc", "print_exc"):
             self.remove_unused_import("traceback", None if "." in callee else "print_exc")
@@ -137,9 +171,10 @@ class ReplacePrintWithLoggingCommand(MigrationCommand):
         method = callee.rsplit(".", 1)[-1]
         if method in _LOG_METHODS and _LOGGER_NAMES.search(callee.rsplit(".", 1)[0] if "." in callee else ""):
             args, changed = [], False
+            payloads = self._payloads[-1] if self._payloads else frozenset()
             for arg in updated_node.args:
                 if arg.keyword is None:
-                    arg, did = redact_argument(arg)
+                    arg, did = redact_argument(arg, payloads)
                     changed |= did
                 args.append(arg)
             if changed:
@@ -153,7 +188,8 @@ class ReplacePrintWithLoggingCommand(MigrationCommand):
         level = "warning" if "file" in keywords and "stderr" in dotted(keywords["file"]) else "info"
         if any(a.star for a in call.args):
             return call  # print(*items): left as is (rare; the rule still reports it)
-        redacted = [redact_argument(a.with_changes(comma=cst.MaybeSentinel.DEFAULT))[0] for a in positional]
+        payloads = self._payloads[-1] if self._payloads else frozenset()
+        redacted = [redact_argument(a.with_changes(comma=cst.MaybeSentinel.DEFAULT), payloads)[0] for a in positional]
         if len(redacted) == 1 and isinstance(redacted[0].value, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
             return self._log_call(level, redacted)
         separator = string_of(keywords.get("sep")) if "sep" in keywords else " "

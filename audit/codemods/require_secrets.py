@@ -12,7 +12,7 @@ from . import MigrationCommand
 from ._route_handlers import dotted, string_value
 
 # A setting holds a secret when its name says so, and is not a setting *about* the secret.
-_SECRET_NAME = re.compile(r"(?i)(secret|passw(or)?d|passwd|token|api_?key|private_?key|credential|signing_?key|access_?key)")
+_SECRET_NAME = re.compile(r"(?i)(secret|passw(or)?d|passwd|token|api_?key|private_?key|credential|signing_?key|access_?key|(^|_)key$)")
 _NOT_SECRET = re.compile(
     r"(?i)(_(expiry|expires?|ttl|lifetime|length|min|max|header|url|uri|name|algorithm|algo|location|"
     r"type|field|param|prefix|cookie|minutes|seconds|hours|days|timeout|rounds|policy|regex|pattern|file|path|hash|hasher|scheme)s?$)"
@@ -42,6 +42,15 @@ def _env_read(node: cst.CSTNode) -> tuple[str, bool] | None:
     if name is None:
         return None
     return name, len(node.args) > 1 or any(a.keyword and a.keyword.value == "default" for a in node.args)
+
+
+_URL_WITH_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/:@\s]+:[^@\s]+@", re.I)
+
+
+def _credentials_url(node: cst.CSTNode) -> bool:
+    """``"postgresql://app:hunter2@db/app"``: a password written inside a URL."""
+    value = string_value(node)
+    return bool(value and _URL_WITH_PASSWORD.match(value))
 
 
 def _is_literal_secret(node: cst.CSTNode) -> bool:
@@ -74,7 +83,11 @@ class RequireSecretsCommand(MigrationCommand):
     NAME = "require-secrets"
     ORDER = 5
     FIXES = (Category.HARDCODED_SECRET,)
-    APPLIES_TO = r"(?i)secret|passw|passwd|token|api_?key|private_?key|credential|signing|access_?key"
+    APPLIES_TO = r"(?i)secret|passw|passwd|token|_?key\b|credential|signing|Serializer|Signer|hmac|jwt|://"
+
+    def __init__(self, context, migration=None) -> None:
+        super().__init__(context, migration)
+        self._settings_classes: list[bool] = []
 
     def _required(self, name: str) -> cst.Call:
         """``require_env(NAME)`` for the token-signing secret; other secrets lose their
@@ -89,6 +102,9 @@ class RequireSecretsCommand(MigrationCommand):
         return cst.parse_expression(f'os.environ.get("{name}")')
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        keyed = self._literal_key_call(updated_node)
+        if keyed is not None:
+            return keyed
         read = _env_read(updated_node)
         if read and read[1] and is_secret_name(read[0]):
             return self._required(read[0])
@@ -102,12 +118,41 @@ class RequireSecretsCommand(MigrationCommand):
         # config.update(SECRET_KEY="abc") / dict(SECRET_KEY="abc")
         changed = False
         args = []
+        settings_call = bool(re.search(r"(Settings|Config)$", dotted(updated_node.func)))
         for arg in updated_node.args:
-            if arg.keyword and is_secret_setting(arg.keyword.value) and _is_literal_secret(arg.value):
-                arg = arg.with_changes(value=self._required(arg.keyword.value))
+            name = arg.keyword.value if arg.keyword else ""
+            if name and _is_literal_secret(arg.value) and (is_secret_setting(name) or (
+                    settings_call and is_secret_setting(name.upper()))):
+                arg = arg.with_changes(value=self._required(name.upper() if settings_call else name))
                 changed = True
             args.append(arg)
         return updated_node.with_changes(args=args) if changed else updated_node
+
+    def _literal_key_call(self, call: cst.Call) -> cst.Call | None:
+        """jwt.encode(..., "lit") / jwt.decode(t, key="lit") / hmac.new(b"lit", ...) /
+        URLSafeTimedSerializer("lit"): the key comes from the environment."""
+        callee = dotted(call.func)
+        name = callee.rsplit(".", 1)[-1]
+        if callee.endswith(("jwt.encode", "jwt.decode")):
+            position, variable = 1, "JWT_SECRET"
+        elif callee in ("hmac.new", "hmac.HMAC") or name in ("URLSafeTimedSerializer", "URLSafeSerializer",
+                                                               "TimedSerializer", "Serializer", "Signer", "TimestampSigner"):
+            position, variable = 0, "SECRET_KEY"
+        else:
+            return None
+        args = list(call.args)
+        positional = [i for i, a in enumerate(args) if a.keyword is None]
+        index = next((i for i, a in enumerate(args) if a.keyword and a.keyword.value in ("key", "secret_key", "secret")),
+                     positional[position] if len(positional) > position else None)
+        if index is None or not (_is_literal_secret(args[index].value) or isinstance(args[index].value, cst.SimpleString)):
+            return None
+        self.import_security("require_env")
+        self.context.scratch.setdefault("workbench.required_env", set()).add(variable)
+        value = cst.Call(func=cst.Name("require_env"), args=[cst.Arg(cst.SimpleString(f'"{variable}"'))])
+        if isinstance(args[index].value, cst.SimpleString) and args[index].value.prefix.lower().startswith("b"):
+            value = cst.Call(func=cst.Attribute(value=value, attr=cst.Name("encode")))
+        args[index] = args[index].with_changes(value=value)
+        return call.with_changes(args=args)
 
     def leave_BooleanOperation(self, original_node: cst.BooleanOperation,
                                updated_node: cst.BooleanOperation) -> cst.BaseExpression:
@@ -123,18 +168,40 @@ class RequireSecretsCommand(MigrationCommand):
             return updated_node.with_changes(value=self._required(key))
         return updated_node
 
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._settings_classes.append(bool(re.search(r"(Settings|Config)$", node.name.value)) or any(
+            dotted(b.value).endswith("BaseSettings") for b in node.bases))
+
+    def leave_ClassDef(self, original_node, updated_node):
+        self._settings_classes.pop()
+        return updated_node
+
+    def _setting(self, name: str) -> bool:
+        if self._settings_classes and self._settings_classes[-1]:
+            return is_secret_setting(name.upper()) and "PASSWORD" not in name.upper()
+        return is_secret_setting(name)
+
+    def _env_name(self, name: str) -> str:
+        return name.upper() if self._settings_classes and self._settings_classes[-1] else name
+
     def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign:
-        if len(updated_node.targets) != 1 or not _is_literal_secret(updated_node.value):
+        if len(updated_node.targets) != 1:
             return updated_node
         name = _target_name(updated_node.targets[0].target)
-        if name and is_secret_setting(name):
-            return updated_node.with_changes(value=self._required(name))
+        if name and name.isupper() and _credentials_url(updated_node.value):
+            self.add_needed_import("os")
+            self.note(f"{name}: credentials removed from the code; set {name} in the environment")
+            return updated_node.with_changes(value=cst.parse_expression(f'os.environ.get("{name}")'))
+        if not _is_literal_secret(updated_node.value):
+            return updated_node
+        if name and self._setting(name):
+            return updated_node.with_changes(value=self._required(self._env_name(name)))
         return updated_node
 
     def leave_AnnAssign(self, original_node: cst.AnnAssign, updated_node: cst.AnnAssign) -> cst.AnnAssign:
         if updated_node.value is None or not _is_literal_secret(updated_node.value):
             return updated_node
         name = _target_name(updated_node.target)
-        if name and is_secret_setting(name):
-            return updated_node.with_changes(value=self._required(name))
+        if name and self._setting(name):
+            return updated_node.with_changes(value=self._required(self._env_name(name)))
         return updated_node

@@ -56,17 +56,42 @@ class SecureSocketioCommand(MigrationCommand):
     NAME = "secure-socketio"
     ORDER = 85
     FIXES = (Category.WS_UNAUTHORIZED,)
-    APPLIES_TO = r"\.on\(|\.on_event\("
+    APPLIES_TO = r"\.on\(|\.on_event\(|Namespace"
 
     def __init__(self, context, migration=None) -> None:
         super().__init__(context, migration)
         self._connect_namespaces: set[str | None] = set()
         self._handler_decorators: dict[str | None, cst.Decorator] = {}
         self._checked_rooms = False
+        self._registered: dict[str, cst.Call] = {}
+        self._namespace_methods: set[int] = set()
+
+    def visit_Module(self, node: cst.Module) -> None:
+        # socketio.on_event("message", on_message): handlers registered by call
+        self._registered = {dotted(call.args[1].value): call for call in m.findall(node, m.Call(
+            func=m.Attribute(attr=m.Name("on_event")))) if len(call.args) >= 2}
+        # class Chat(Namespace): def on_join(self, data) ...
+        self._namespace_methods = {id(f) for cls in node.body if isinstance(cls, cst.ClassDef)
+                                   and any(dotted(b.value).endswith("Namespace") for b in cls.bases)
+                                   for f in cls.body.body if isinstance(f, cst.FunctionDef) and f.name.value.startswith("on_")}
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         found = socket_event(updated_node)
         if not found:
+            name = updated_node.name.value
+            if id(original_node) in self._namespace_methods:
+                if name == "on_connect":
+                    return self._authenticate(updated_node, skip_self=True)
+                return self._check_room(updated_node)
+            if name in self._registered:
+                call = self._registered[name]
+                event = string_value(call.args[0].value)
+                if event == "connect":
+                    return self._authenticate(updated_node)
+                namespace = string_value(keyword(call, "namespace"))
+                self._handler_decorators.setdefault(namespace, cst.Decorator(decorator=cst.Call(
+                    func=cst.Attribute(value=call.func.value, attr=cst.Name("on")), args=[call.args[0]])))
+                return self._check_room(updated_node)
             return updated_node
         event, decorator = found
         namespace = string_value(keyword(decorator.decorator, "namespace"))
@@ -76,16 +101,16 @@ class SecureSocketioCommand(MigrationCommand):
         self._handler_decorators.setdefault(namespace, decorator)
         return self._check_room(updated_node)
 
-    def _authenticate(self, func: cst.FunctionDef) -> cst.FunctionDef:
+    def _authenticate(self, func: cst.FunctionDef, skip_self: bool = False) -> cst.FunctionDef:
         if m.findall(func.body, m.Call(func=m.Name("authenticate_socket"))):
             return func
-        params = func.params.params
+        params = func.params.params[1:] if skip_self else func.params.params
         if params:
             auth = params[0].name.value
         else:
             auth = "auth"
             func = func.with_changes(params=func.params.with_changes(
-                params=[cst.Param(name=cst.Name("auth"), default=cst.Name("None"),
+                params=[*func.params.params[:1 if skip_self else 0], cst.Param(name=cst.Name("auth"), default=cst.Name("None"),
                                   equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
                                                         whitespace_after=cst.SimpleWhitespace("")))]))
         body = list(func.body.body)
@@ -102,15 +127,26 @@ class SecureSocketioCommand(MigrationCommand):
             if room is None:
                 continue
             code = cst.Module(body=[]).code_for_node(room)
-            check = cst.parse_statement(f'if not room_allowed({code}):\n    return {{"error": "forbidden"}}\n')
+            check = cst.parse_statement(
+                f'if socket_identity() is None or not room_allowed({code}):\n    return {{"error": "forbidden"}}\n')
             if isinstance(room, cst.Name):  # check as soon as the room is known, before any write
                 assigned = [i for i, s in enumerate(body[:index]) if m.matches(
                     s, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target=m.Name(room.value))])]))]
                 index = assigned[-1] + 1 if assigned else index
             body.insert(index, check)
-            self.import_security("room_allowed")
+            self.import_security("room_allowed", "socket_identity")
             self._checked_rooms = True
             return func.with_changes(body=func.body.with_changes(body=body))
+        # reads a room's data (get_messages(data["room"])) without joining it
+        for subscript in m.findall(func.body, m.Subscript()):
+            key = subscript.slice[0].slice.value if isinstance(subscript.slice[0].slice, cst.Index) else None
+            if string_value(key) in ("room", "room_id", "channel"):
+                code = cst.Module(body=[]).code_for_node(subscript)
+                body.insert(_after_docstring(body), cst.parse_statement(
+                    f'if socket_identity() is None or not room_allowed({code}):\n    return {{"error": "forbidden"}}\n'))
+                self.import_security("room_allowed", "socket_identity")
+                self._checked_rooms = True
+                return func.with_changes(body=func.body.with_changes(body=body))
         return func
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:

@@ -45,13 +45,20 @@ class UnifyErrorsCommand(MigrationCommand):
     def __init__(self, context, migration=None) -> None:
         super().__init__(context, migration)
         self._exception_names: list[str] = []
+        self._derived: list[int] = []
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         name = node.name.name.value if node.name and isinstance(node.name.name, cst.Name) else ""
         self._exception_names.append(name)
+        self._derived.append(0)
+        if name:  # message = f"failed: {e}" carries the exception as well
+            for assign in m.findall(node.body, m.Assign(targets=[m.AssignTarget(target=m.Name())])):
+                if self._leaks(assign.value):
+                    self._exception_names.append(assign.targets[0].target.value)
+                    self._derived[-1] += 1
 
     def leave_ExceptHandler(self, original_node, updated_node):
-        self._exception_names.pop()
+        del self._exception_names[len(self._exception_names) - 1 - self._derived.pop():]
         return updated_node
 
     # --- what a response body says ---------------------------------------------------------------

@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from ..auth import token_required
 from ..db import db_session
 from ..models import Post, User
-from ..workbench_security import SENSITIVE_LIMIT, limiter, validate_json, checked_upload, error_response
+from ..workbench_security import SENSITIVE_LIMIT, limiter, validate_json, MAX_UPLOAD_BYTES, validate_upload, error_response
 from ..workbench_schemas import ProfileUpdateProfileBody
 
 profile_bp = Blueprint("profile", __name__)
@@ -64,9 +64,9 @@ def upload_avatar():
         return error_response(400, "no file")
     folder = os.path.join(current_app.config["UPLOAD_FOLDER"], "avatars")
     os.makedirs(folder, exist_ok=True)
-    stored_name = checked_upload(file)
-    file.save(os.path.join(folder, stored_name))
+    safe_name = validate_upload(file, max_bytes=MAX_UPLOAD_BYTES)
+    file.save(os.path.join(folder, safe_name))
     user = db_session.query(User).filter(User.id == g.user_id).first()
-    user.avatar_url = f"/api/uploads/avatars/{stored_name}"
+    user.avatar_url = f"/api/uploads/avatars/{safe_name}"
     db_session.commit()
     return jsonify(avatar_url=user.avatar_url)

@@ -10,7 +10,7 @@ from ..db import db_session
 from ..extensions import limiter
 from ..models import Upload
 from ..schemas import ImageUpload
-from ..workbench_security import SENSITIVE_LIMIT, checked_upload, error_response
+from ..workbench_security import SENSITIVE_LIMIT, MAX_UPLOAD_BYTES, validate_upload, error_response
 
 uploads_bp = Blueprint("uploads", __name__)
 
@@ -22,9 +22,9 @@ def upload_file():
     f = request.files["file"]
     folder = current_app.config["UPLOAD_FOLDER"]
     os.makedirs(folder, exist_ok=True)
-    stored_name = checked_upload(f)
-    f.save(os.path.join(folder, stored_name))
-    record = Upload(user_id=g.user_id, filename=stored_name, content_type=f.mimetype, size=os.path.getsize(os.path.join(folder, stored_name)))
+    safe_name = validate_upload(f, max_bytes=MAX_UPLOAD_BYTES)
+    f.save(os.path.join(folder, safe_name))
+    record = Upload(user_id=g.user_id, filename=safe_name, content_type=f.mimetype, size=os.path.getsize(os.path.join(folder, safe_name)))
     db_session.add(record)
     db_session.commit()
     return jsonify(record.to_dict()), 201

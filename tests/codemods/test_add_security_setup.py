@@ -61,3 +61,21 @@ def test_already_secure_unchanged(apply):
             return app
         ''')
     assert apply(Command, source) == source
+
+
+def test_cookies_cors_and_socketio_origins(apply):
+    out = apply(Command, '''
+        app.config["SESSION_COOKIE_SECURE"] = False
+        app.config.update(SESSION_COOKIE_HTTPONLY=False)
+        CORS(app, supports_credentials=True)
+        socketio.init_app(app, cors_allowed_origins="*")
+
+        def cors(resp):
+            resp.headers.update({"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Credentials": "true"})
+            resp.set_cookie("sid", "x", httponly=False)
+            return resp
+        ''')
+    assert 'app.config["SESSION_COOKIE_SECURE"] = True' in out and "SESSION_COOKIE_HTTPONLY=True" in out
+    assert "CORS(app)" in out and "socketio.init_app(app)" in out
+    assert 'resp.headers.update({"Access-Control-Allow-Origin": "*"})' in out
+    assert "httponly=True" in out

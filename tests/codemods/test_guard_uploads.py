@@ -14,15 +14,15 @@ def test_saved_upload_is_checked_and_renamed(apply):
             return {"name": f.filename}
         ''')
     assert 'if f is None or f.filename == "":' in out  # the check stays on the client's name
-    assert "stored_name = checked_upload(f)\n    path = os.path.join(FOLDER, stored_name)" in out
-    assert 'return {"name": stored_name}' in out
+    assert "safe_name = validate_upload(f, max_bytes=MAX_UPLOAD_BYTES)\n    path = os.path.join(FOLDER, safe_name)" in out
+    assert 'return {"name": safe_name}' in out
 
 
 def test_already_secure_unchanged(apply):
     source = textwrap.dedent('''
         def upload():
             f = request.files["file"]
-            stored_name = checked_upload(f)
-            f.save(os.path.join(FOLDER, stored_name))
+            safe_name = validate_upload(f, max_bytes=MAX_UPLOAD_BYTES)
+            f.save(os.path.join(FOLDER, safe_name))
         ''')
     assert apply(Command, source) == source
