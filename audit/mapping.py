@@ -22,7 +22,7 @@ import re
 import sys
 import time
 import warnings
-from collections import Counter
+from collections import Counter, OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -193,6 +193,42 @@ def _parse(text: str, rel: str) -> tuple[ast.Module | None, FileSkip | None]:
         return None, FileSkip(rel, "syntax-error", f"cannot parse: {type(exc).__name__}: {exc}")
 
 
+# Parsed trees kept between the facts stage and the rules stage in the process that parsed
+# them (all of them when jobs=1; about 1/jobs of them in a pool, where a chunk may land on
+# another worker). Bounded by source lines so a huge tree cannot exhaust memory.
+_TREES: "OrderedDict[tuple, tuple[str, ast.Module]]" = OrderedDict()
+_TREE_LINES = [0]
+_TREE_LINE_LIMIT = 80_000
+
+
+def _tree_key(path: str) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (path, st.st_mtime_ns, st.st_size)
+
+
+def _keep_tree(path: str, text: str, tree: ast.Module) -> None:
+    key = _tree_key(path)
+    if key is None:
+        return
+    lines = text.count("\n") + 1
+    _TREES[key] = (text, tree)
+    _TREE_LINES[0] += lines
+    while _TREE_LINES[0] > _TREE_LINE_LIMIT and _TREES:
+        _, (old_text, _) = _TREES.popitem(last=False)
+        _TREE_LINES[0] -= old_text.count("\n") + 1
+
+
+def _take_tree(path: str) -> tuple[str, ast.Module] | None:
+    key = _tree_key(path)
+    hit = _TREES.pop(key, None) if key else None
+    if hit is not None:
+        _TREE_LINES[0] -= hit[0].count("\n") + 1
+    return hit
+
+
 def facts_chunk(items: list[tuple[str, str, str]]) -> list[tuple[str, FileFacts | None, list[FileSkip], int]]:
     """Worker: read, decode, parse and gather the facts of some files."""
     out = []
@@ -210,6 +246,7 @@ def facts_chunk(items: list[tuple[str, str, str]]) -> list[tuple[str, FileFacts 
             skips.append(skip)
             out.append((rel, None, skips, lines))
             continue
+        _keep_tree(path, st.text, tree)
         try:
             facts = gather_file_facts(tree, rel, module, st.text)
         except RecursionError:
@@ -231,15 +268,19 @@ def rules_chunk(items: list[tuple[str, str, str, list[Route]]], project: Project
     for rel, path, module, routes in items:
         findings: list[Finding] = []
         errors: list[dict[str, str]] = []
-        st = read_source(Path(path), rel)
-        if st.text is None:
-            out.append((rel, findings, errors))
-            continue
-        tree, _ = _parse(st.text, rel)
+        kept = _take_tree(path)
+        if kept is not None:
+            text, tree = kept
+        else:
+            text = read_source(Path(path), rel).text
+            if text is None:
+                out.append((rel, findings, errors))
+                continue
+            tree, _ = _parse(text, rel)
         if tree is None:
             out.append((rel, findings, errors))
             continue
-        ctx = RuleContext(file=rel, module=module, source=st.text, tree=tree, routes=routes, project=project)
+        ctx = RuleContext(file=rel, module=module, source=text, tree=tree, routes=routes, project=project)
         for rule in active:
             try:
                 findings.extend(rule.check(ctx) or ())
@@ -385,6 +426,8 @@ def run_map(
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
         store.close()
+        _TREES.clear()  # trees kept in this process (jobs=1) are not needed after the rules stage
+        _TREE_LINES[0] = 0
 
     # -------- tools
     t = time.perf_counter()
@@ -454,6 +497,8 @@ def _run_chunks(executor, func: Callable, items: list, jobs: int, show: bool, la
     """Submit ``items`` in chunks (few enough to keep IPC low, enough to balance the cores)."""
     if not items:
         return
+    if jobs == 1 and label == "rules":
+        items = items[::-1]  # the trees parsed last are still in memory: use them first
     n_chunks = 1 if jobs == 1 else min(len(items), jobs * 4)
     chunks = [items[i::n_chunks] for i in range(n_chunks)]  # interleaved: big and small files spread out
     try:
