@@ -9,6 +9,7 @@ from flask import g, jsonify, request
 from .db import db_session
 from .models import User
 from .workbench_security import require_env, check_and_upgrade_password, secure_password_hash, error_response
+from werkzeug.exceptions import Forbidden, Unauthorized
 
 TOKEN_TTL = timedelta(hours=24)
 
@@ -40,14 +41,14 @@ def token_required(fn):
     def wrapper(*args, **kwargs):
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
-            return error_response(401, "missing token")
+            raise Unauthorized("missing token")
         try:
             payload = decode_token(header[len("Bearer "):])
         except jwt.PyJWTError:
             return error_response(401, "invalid token")
         user = db_session.get(User, int(payload["sub"]))
         if user is None or user.is_banned:
-            return error_response(401, "invalid token")
+            raise Unauthorized("invalid token")
         g.user_id = user.id
         g.user = user
         return fn(*args, **kwargs)
@@ -59,7 +60,7 @@ def admin_required(fn):
     @wraps(fn)
     def wrapper(*args, **kwargs):
         if g.get("user") is None or not g.user.is_admin:
-            return error_response(403, "admin only")
+            raise Forbidden("admin only")
         return fn(*args, **kwargs)
 
     return wrapper

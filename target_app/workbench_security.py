@@ -254,11 +254,8 @@ def decode_token(token: str) -> dict[str, Any]:
 
 
 def _bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 def _as_user_id(sub: str) -> int | str:
@@ -533,9 +530,9 @@ def _save(obj: Any) -> None:
 
 # --- logging ------------------------------------------------------------------------------------
 
-_SECRET_WORDS = r"password|passwd|pwd|secret|token|api[_-]?key|authorization|access[_-]?key|private[_-]?key"
+_REDACTED_WORDS = r"password|passwd|pwd|secret|token|api[_-]?key|authorization|access[_-]?key|private[_-]?key"
 _REDACTIONS = [
-    (re.compile(rf"(?i)((?:{_SECRET_WORDS})[\"']?\s*[:=]\s*[\"']?)([^\s\"',;}}]+)"), r"\1[REDACTED]"),
+    (re.compile(rf"(?i)((?:{_REDACTED_WORDS})[\"']?\s*[:=]\s*[\"']?)([^\s\"',;}}]+)"), r"\1[REDACTED]"),
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[REDACTED]"),
     (re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), "[REDACTED]"),
 ]

@@ -13,7 +13,8 @@ from ._route_handlers import dotted, string_value
 from .guard_outbound_urls import tainted_names
 
 _PASSWORD = re.compile(r"(?i)(pass(word|wd)?|pwd|^pw$|^candidate$|^plain(text)?$)")
-_PASSWORD_FIELD = re.compile(r"(?i)^(password|passwd|pwd|password_hash|hashed_password|pw_hash|password_digest)$")
+_PASSWORD_FIELD = re.compile(r"(?i)^(\w+_)?(password|passwd|pwd|password_hash|hashed_password|pw_hash|password_digest)$")
+_USER_PASSWORD = re.compile(r"(?i)^(password|passwd|pwd|password_hash|hashed_password|pw_hash|password_digest)$")
 _FAST_HASHES = {"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "blake2b", "blake2s"}
 _HASHERS = re.compile(r"(?i)(hash|digest|encrypt)")
 
@@ -121,7 +122,8 @@ class HardenPasswordsCommand(MigrationCommand):
         args, changed = [], False
         for arg in updated_node.args:
             if arg.keyword is not None and _PASSWORD_FIELD.match(arg.keyword.value):
-                value = self._stored_value(arg.value, plain_allowed=constructor)
+                value = self._stored_value(arg.value, plain_allowed=constructor,
+                                           policy=bool(_USER_PASSWORD.match(arg.keyword.value)))
                 if value is not None:
                     arg, changed = arg.with_changes(value=value), True
             elif arg.keyword is None and setter and _names_password(arg.value) and self._from_request(arg.value) \
@@ -164,18 +166,20 @@ class HardenPasswordsCommand(MigrationCommand):
         self.import_security("require_strong_password")
         return _call("require_strong_password", value)
 
-    def _stored_value(self, value: cst.BaseExpression, plain_allowed: bool = True) -> cst.BaseExpression | None:
+    def _stored_value(self, value: cst.BaseExpression, plain_allowed: bool = True,
+                      policy: bool = True) -> cst.BaseExpression | None:
+        """``policy``: the user's own password (a temporary or one-time one is only hashed)."""
         """The new value of a stored password with the policy (and hashing) applied, or None."""
         hashed = _hash_call_input(value)
         if hashed is not None and isinstance(value, cst.Call):
-            if not self._from_request(hashed) or m.matches(hashed, m.Call(func=m.Name("require_strong_password"))):
+            if not policy or not self._from_request(hashed) or m.matches(hashed, m.Call(func=m.Name("require_strong_password"))):
                 return None
             args = list(value.args)
             args[0] = args[0].with_changes(value=self._strong(hashed))
             return value.with_changes(args=args)
         if plain_allowed and self._from_request(value) and not isinstance(value, cst.Call):
             self.import_security("secure_password_hash")
-            return _call("secure_password_hash", self._strong(value))
+            return _call("secure_password_hash", self._strong(value) if policy else value)
         return None
 
     def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign:

@@ -194,6 +194,9 @@ class RequireSecretsCommand(MigrationCommand):
             return updated_node.with_changes(value=cst.parse_expression(f'os.environ.get("{name}")'))
         if not _is_literal_secret(updated_node.value):
             return updated_node
+        if name and name.isupper() and "PASSWORD" in name and is_secret_name(name):
+            self.note(f"{name}: a password written in the code (demo/seed credentials?) is left for a human")
+            return updated_node
         if name and self._setting(name):
             return updated_node.with_changes(value=self._required(self._env_name(name)))
         return updated_node

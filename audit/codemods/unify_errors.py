@@ -130,7 +130,7 @@ class UnifyErrorsCommand(MigrationCommand):
 
     # --- rewrites --------------------------------------------------------------------------------
 
-    def leave_Return(self, original_node: cst.Return, updated_node: cst.Return) -> cst.Return:
+    def leave_Return(self, original_node: cst.Return, updated_node: cst.Return) -> cst.Return | cst.Raise:
         value = updated_node.value
         if value is None:
             return updated_node
@@ -147,8 +147,24 @@ class UnifyErrorsCommand(MigrationCommand):
             status = 500  # an except block answering with the exception text (and a 200)
         if status is None or status < 400:
             return updated_node
+        if status in (401, 403) and not self._exception_names:
+            refusal = self._refusal(status, body)
+            if refusal is not None:
+                return refusal
         envelope = self._envelope(status, body)
         return updated_node.with_changes(value=envelope) if envelope is not None else updated_node
+
+    def _refusal(self, status: int, body: cst.CSTNode) -> cst.Raise | None:
+        """``raise Unauthorized("missing token")``: a refusal reads as one (auth guards are
+        recognised by it), and the app's error handler renders the same envelope."""
+        self._details = None
+        message, code, recognised = self._message_and_code(body)
+        if not recognised or code or self._details is not None or (message is not None and self._leaks(message)):
+            return None
+        name = "Unauthorized" if status == 401 else "Forbidden"
+        self.add_needed_import("werkzeug.exceptions", name)
+        args = [cst.Arg(message)] if message is not None else []
+        return cst.Raise(exc=cst.Call(func=cst.Name(name), args=args))
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
         # abort(500, str(e)) / abort(400, description=f"bad: {e}") -> abort(500)

@@ -14,7 +14,7 @@ from ..auth import admin_required, hash_password, token_required
 from ..db import db_session
 from ..models import User
 from ..workbench_schemas import AdminBackupDatabaseBody, AdminInviteUserBody, AdminListAllUsersQuery, AdminTestWebhookBody
-from ..workbench_security import validate_json, validate_query, safe_url, require_strong_password, error_response
+from ..workbench_security import validate_json, validate_query, safe_url, require_strong_password, secure_password_hash, error_response
 
 admin_bp = Blueprint("admin", __name__)
 
@@ -65,7 +65,7 @@ def ban_user(user_id):
 def invite_user():
     data = validate_json(AdminInviteUserBody)
     temp_password = data.get("password") or secrets.token_urlsafe(6)
-    user = User(username=data["username"], email=data["email"], password_hash=hash_password(require_strong_password(temp_password)), temp_password=temp_password)
+    user = User(username=data["username"], email=data["email"], password_hash=hash_password(require_strong_password(temp_password)), temp_password=secure_password_hash(temp_password))
     db_session.add(user)
     db_session.commit()
     return jsonify(id=user.id, username=user.username, temp_password=temp_password), 201

@@ -12,6 +12,7 @@ from ..extensions import limiter
 from ..schemas import LoginRequest
 from ..workbench_security import SENSITIVE_LIMIT, validate_json, require_strong_password, error_response
 from ..workbench_schemas import AuthChangePasswordBody, AuthRegisterBody, AuthRequestPasswordResetBody
+from werkzeug.exceptions import Forbidden, Unauthorized
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +44,9 @@ def login():
         return error_response(400, "invalid request", code="validation_error", details=exc.errors(include_url=False, include_context=False))
     user = storage.get_user_by_username(creds.username)
     if not check_password(user, creds.password):
-        return error_response(401, "invalid username or password")
+        raise Unauthorized("invalid username or password")
     if user.is_banned:
-        return error_response(403, "account suspended")
+        raise Forbidden("account suspended")
     return jsonify(token=create_token(user.id), user=user.to_dict(private=True))
 
 

@@ -6,6 +6,7 @@ from ..auth import token_required
 from ..db import db_session
 from ..models import Comment, Notification, Post
 from ..schemas import CommentCreate
+from werkzeug.exceptions import Forbidden
 from ..workbench_security import error_response
 
 comments_bp = Blueprint("comments", __name__, url_prefix="/api")
@@ -44,7 +45,7 @@ def delete_comment(comment_id):
     if comment is None:
         return error_response(404, "comment not found")
     if comment.user_id != g.user_id:
-        return error_response(403, "You can only delete your own comments")
+        raise Forbidden("You can only delete your own comments")
     db_session.delete(comment)
     db_session.commit()
     return jsonify(deleted=comment_id)

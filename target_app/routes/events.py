@@ -9,6 +9,7 @@ from ..schemas import EventCreate
 from ..workbench_schemas import EventsRsvpBody
 from ..workbench_security import validate_json, error_response
 import logging
+from werkzeug.exceptions import Forbidden
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def delete_event(event_id):
     if event is None:
         return error_response(404, "event not found")
     if event.host_id != g.user_id:
-        return error_response(403, "only the host can cancel an event")
+        raise Forbidden("only the host can cancel an event")
     db_session.delete(event)
     db_session.commit()
     return jsonify(deleted=event_id)

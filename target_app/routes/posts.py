@@ -6,6 +6,7 @@ from ..auth import token_required
 from ..schemas import FeedQuery, PostCreate
 from ..workbench_security import current_user_id, validate_json, error_response
 from ..workbench_schemas import PostsUpdatePostBody
+from werkzeug.exceptions import Forbidden
 
 posts_bp = Blueprint("posts", __name__)
 
@@ -55,7 +56,7 @@ def update_post(post_id):
     if post is None:
         return error_response(404, "post not found")
     if post.user_id != g.user_id:
-        return error_response(403, "not your post")
+        raise Forbidden("not your post")
     # TODO: keep an edit history, moderators keep asking
     data = validate_json(PostsUpdatePostBody)
     post.content = data.get("content", post.content)

@@ -40,3 +40,16 @@ def test_already_secure_unchanged(apply):
             return error_response(404, "post not found")
         ''')
     assert apply(Command, source) == source
+
+
+def test_refusals_raise_so_guards_still_read_as_guards(apply):
+    out = apply(Command, '''
+        def wrapper(*args, **kwargs):
+            if not token:
+                return jsonify(error="missing token"), 401
+            if not admin:
+                return {"error": "admin only"}, 403
+            return view(*args, **kwargs)
+        ''')
+    assert 'raise Unauthorized("missing token")' in out and 'raise Forbidden("admin only")' in out
+    assert "from werkzeug.exceptions import Forbidden, Unauthorized" in out
