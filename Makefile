@@ -32,7 +32,7 @@ test: $(STAMP) browser
 	$(PY) -m pytest -n 2 -q
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 clean:
 	rm -rf reports/*/ reports/*.html .pytest_cache
