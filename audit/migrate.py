@@ -39,6 +39,15 @@ _SKIP_DIRS = {".venv", "venv", "env", "__pycache__", ".git", ".hg", ".pytest_cac
 _SKIP_SUFFIXES = (".pyc", ".pyo", ".db", ".sqlite", ".sqlite3", ".db-journal")
 
 
+# Categories of CONTRACT.md section 3 that no codemod rewrites, and why (MIGRATION.json).
+_NOT_MIGRATED = {
+    "injection": "SQL, shell or eval built from request data: the fix (parameterised queries, no shell, no eval) "
+                 "changes what the code does and needs a human; `workbench map` lists each place",
+    "broken-import": "an import of a project module or name that does not exist: which one was meant needs a human",
+    "other": "bandit/semgrep results outside the contract's categories: reviewed by a human",
+}
+
+
 class MigrationError(ValueError):
     """The migration cannot run (bad SRC or target); the message says why."""
 
@@ -70,8 +79,10 @@ class MigrationResult:
     def describe(self) -> str:
         summary = self.report["summary"]
         where = "dry run, nothing written" if self.dry_run else f"written to {self.target}"
-        lines = [f"migrated {self.src}: {summary['files_changed']} of {summary['python_files']} Python files changed "
-                 f"({summary['lines_added']} lines added, {summary['lines_removed']} removed); {where}"]
+        added = len(self.report["added_modules"])
+        lines = [f"migrated {self.src}: {summary['files_changed'] - added} of {summary['python_files']} Python files "
+                 f"changed, {added} module(s) added ({summary['lines_added']} lines added, "
+                 f"{summary['lines_removed']} removed); {where}"]
         if summary["files_copied_unchanged"]:
             lines.append(f"{summary['files_copied_unchanged']} file(s) copied unchanged (see MIGRATION.json)")
         if summary["notes"]:
@@ -341,6 +352,7 @@ def run_migration(
         "optional_env": {"RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_SENSITIVE": "10 per minute"},
         "auth_helper": f"{scan.auth_helper.module}.{scan.auth_helper.name}" if scan.auth_helper else "require_auth (security module)",
         "notes": [n for n in [inventory_note] if n],
+        "not_migrated": _NOT_MIGRATED,
         "files": {f: report_files[f] for f in sorted(report_files)},
         "summary": {
             "python_files": sum(1 for f in tree_files if f.endswith(".py")),
