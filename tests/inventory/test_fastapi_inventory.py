@@ -177,3 +177,42 @@ def test_typed_parameters_and_models_are_validated(app_tree):
     assert routes[("POST", "/typed")].reads == ("args:q", "args:tag", "json:item")
     assert routes[("POST", "/raw")].reads == ("json:name",)
     assert routes[("POST", "/upload")].sensitive
+
+
+def test_slowapi_limits_and_auth_middleware(app_tree):
+    src, load = app_tree({
+        "__init__.py": "",
+        "main.py": """
+            import jwt
+            from fastapi import FastAPI, Request
+            from fastapi.responses import JSONResponse
+            from slowapi import Limiter
+            from slowapi.util import get_remote_address
+
+            limiter = Limiter(key_func=get_remote_address)
+            app = FastAPI()
+            app.state.limiter = limiter
+
+            @app.middleware("http")
+            async def require_token(request: Request, call_next):
+                header = request.headers.get("Authorization", "")
+                try:
+                    jwt.decode(header.removeprefix("Bearer "), "k", algorithms=["HS256"])
+                except jwt.PyJWTError:
+                    return JSONResponse({"error": "unauthorized"}, status_code=401)
+                return await call_next(request)
+
+            @app.post("/login")
+            @limiter.limit("5/minute")
+            async def login(request: Request):
+                return {}
+
+            @app.get("/items")
+            async def items():
+                return []
+        """,
+    })
+    load("main:app")
+    routes = routes_by_key(src)
+    assert routes[("POST", "/login")].rate_limited and not routes[("GET", "/items")].rate_limited
+    assert routes[("GET", "/items")].auth and routes[("POST", "/login")].auth
