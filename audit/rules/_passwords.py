@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ._syntax import last_name, names_in
+from ._syntax import body_walk, last_name, names_in
 
 # A name or key holding a password (not its hash, its reset token or its policy).
 PASSWORD_NAME = re.compile(r"pass(word)?s?($|_)|passwd|(^|_)pwd($|_)|(^|_)pw($|_)|passphrase", re.I)
@@ -44,7 +44,7 @@ def hashed(node: ast.AST) -> bool:
 
 def has_strength_check(fn: ast.AST, passwords: set[str]) -> bool:
     """``len(password) < 12``, a strength/policy helper, or a regex test on the password."""
-    for node in ast.walk(fn):
+    for node in body_walk(fn):
         if isinstance(node, ast.Call):
             name = last_name(node.func)
             if STRENGTH_CALL.search(name):

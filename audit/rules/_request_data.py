@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ._syntax import FunctionNode, functions, import_aliases, is_handler, is_route_decorator, last_name
+from ._syntax import FunctionNode, body_walk, functions, import_aliases, is_handler, is_route_decorator, last_name, nodes
 
 # Attributes of a request object that carry client data.
 REQUEST_ATTRS = frozenset({
@@ -23,6 +23,9 @@ REQUEST_ATTRS = frozenset({
     "query_params", "path_params", "body", "stream", "query_string", "authorization", "view_args",
     "query", "params", "input_stream",
 })
+# Nodes through which request data moves to a new name.
+_MOVERS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor, ast.comprehension,
+           ast.With, ast.AsyncWith, ast.Call)
 _SCHEMA_DUMPS = frozenset({"model_dump", "dict", "_asdict", "to_dict", "dump"})
 _REQUEST_TYPES = re.compile(r"^(Request|WebSocket|HTTPConnection|flask\.Request|starlette\..*Request)$")
 # Handler parameters that are injected by the framework, not sent by the client.
@@ -79,11 +82,24 @@ class RequestData:
             if injected or _INJECTED_PARAM.match(p.arg) or (ann_name and _INJECTED_TYPES.match(ann_name)):
                 continue
             self.tainted.add(p.arg)
+        self._nodes = body_walk(fn)
         self._schema_dicts = {
-            t.id for node in ast.walk(fn) if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+            t.id for node in self._nodes if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
             and last_name(node.value.func) in _SCHEMA_DUMPS for t in node.targets if isinstance(t, ast.Name)
         }
-        self._propagate()
+        # Most functions never touch the request: nothing to propagate.
+        self._reads = any(isinstance(n, ast.Name) and n.id in self.request_names for n in self._nodes)
+        if self.tainted or self._reads:
+            self._propagate()
+
+    @classmethod
+    def cached(cls, ctx, fn: FunctionNode, *, handler: bool, fed: frozenset[str] = frozenset()) -> "RequestData":
+        """One analysis per function and settings for all the rules that ask about this file."""
+        cache = ctx.__dict__.setdefault("_request_data", {})
+        key = (id(fn), handler, fed)
+        if key not in cache:
+            cache[key] = cls(fn, ctx.tree, handler=handler, fed=fed)
+        return cache[key]
 
     @classmethod
     def of(cls, ctx, fn: FunctionNode, *, trusted_models: frozenset[str] | set[str] = frozenset()) -> "RequestData":
@@ -92,12 +108,10 @@ class RequestData:
         that came from one of ``trusted_models``, schemas that validate what the rule cares about)."""
         qual = f"{ctx.module}.{fn.name}" if ctx.module else fn.name
         fed = set()
-        for key in _fed_in_file(ctx) | set(ctx.project.request_fed_params):
-            rest = key[len(qual):]
-            if key.startswith(qual) and rest[:1] in ("#", ":"):
-                if rest.partition("=")[2] not in trusted_models:
-                    fed.add(rest)
-        return cls(fn, ctx.tree, handler=is_handler(ctx, fn), fed=frozenset(fed))
+        for key in _fed_keys(ctx).get(qual, ()):
+            if key.partition("=")[2] not in trusted_models:
+                fed.add(key)
+        return cls.cached(ctx, fn, handler=is_handler(ctx, fn), fed=frozenset(fed))
 
     # -- sources -------------------------------------------------------------------------------
     def is_source(self, node: ast.AST) -> bool:
@@ -133,16 +147,16 @@ class RequestData:
         return [sub for sub in ast.walk(node) if self.is_source(sub)]
 
     def reads_request(self) -> bool:
-        return any(self.is_source(n) for stmt in self.fn.body for n in ast.walk(stmt))
+        return self._reads and any(self.is_source(n) for n in self._nodes)
 
     # -- propagation ---------------------------------------------------------------------------
     def _propagate(self) -> None:
         # Two passes reach values assigned before a loop that re-reads them; more rarely matter.
+        movers = [n for n in self._nodes if isinstance(n, _MOVERS)]
         for _ in range(2):
             before = len(self.tainted)
-            for stmt in self.fn.body:
-                for node in ast.walk(stmt):
-                    self._visit(node)
+            for node in movers:
+                self._visit(node)
             if len(self.tainted) == before:
                 break
 
@@ -191,10 +205,21 @@ class RequestData:
             self._taint_target(target.value)
 
 
-def _fed_in_file(ctx) -> set[str]:
-    cache = ctx.__dict__.setdefault("_request_fed", None)
+def _fed_keys(ctx) -> dict[str, list[str]]:
+    """Function qualified name -> its fed parameter keys ("#0=Schema", ":url"), from this file's
+    handlers and from the project facts (computed once per file)."""
+    cache = ctx.__dict__.get("_request_fed")
     if cache is None:
-        cache = request_fed_parameters(ctx.tree, ctx.module, ctx.file.endswith("__init__.py"))
+        keys = request_fed_parameters(ctx.tree, ctx.module, ctx.file.endswith("__init__.py")) | set(
+            ctx.project.request_fed_params)
+        prefix = f"{ctx.module}." if ctx.module else ""
+        cache = {}
+        for key in keys:
+            if not key.startswith(prefix):
+                continue
+            cut = min((i for i in (key.find("#", len(prefix)), key.find(":", len(prefix))) if i >= 0), default=-1)
+            if cut > 0:
+                cache.setdefault(key[:cut], []).append(key[cut:])
         ctx.__dict__["_request_fed"] = cache
     return cache
 
@@ -213,7 +238,7 @@ def request_fed_parameters(tree: ast.Module, module: str, is_package: bool) -> s
         data = RequestData(fn, tree, handler=handler)
         if not data.tainted and not data.reads_request():
             continue
-        for node in ast.walk(fn):
+        for node in data._nodes:
             if not isinstance(node, ast.Call):
                 continue
             target = _callee(node.func, names, local_functions, module)
@@ -254,7 +279,7 @@ def _project_names(tree: ast.Module, module: str, is_package: bool) -> dict[str,
     """Local names bound by imports to absolute dotted names (relative imports resolved)."""
     names: dict[str, str] = {}
     parts = module.split(".") if module else []
-    for node in ast.walk(tree):
+    for node in nodes(tree):
         if isinstance(node, ast.ImportFrom):
             if node.level:
                 base = parts if is_package else parts[:-1]

@@ -22,10 +22,10 @@ def import_aliases(tree: ast.Module) -> dict[str, str]:
     return _import_aliases_cached(tree)
 
 
-@lru_cache(maxsize=32)  # every rule asks for the same file's aliases; AST nodes hash by identity
+@lru_cache(maxsize=8)  # every rule asks for the same file's aliases; AST nodes hash by identity
 def _import_aliases_cached(tree: ast.Module) -> dict[str, str]:
     aliases: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in nodes(tree):
         if isinstance(node, ast.Import):
             for a in node.names:
                 if a.asname:
@@ -102,10 +102,88 @@ def is_false(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is False
 
 
-def functions(tree: ast.AST) -> Iterator[FunctionNode]:
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            yield node
+class _Index:
+    """One traversal of a tree, shared by every rule: the nodes in walk order, the functions, and for
+    each function its own nodes (nested functions excluded) and all its body's nodes."""
+
+    __slots__ = ("nodes", "functions", "own", "body", "outer", "idents")
+
+    def __init__(self, tree: ast.AST) -> None:
+        # One depth-first traversal in source order, remembering the innermost function: own nodes
+        # stop at nested functions, lambdas and classes; a function's decorators, defaults and
+        # annotations belong to the enclosing scope.
+        all_nodes: list[ast.AST] = []
+        functions: list[FunctionNode] = []
+        self.own: dict[int, list[ast.AST]] = {}
+        self.outer: dict[int, list[FunctionNode]] = {}
+        stack: list[tuple[ast.AST, FunctionNode | None, tuple[FunctionNode, ...], bool]] = [
+            (tree, None, (), False)]
+        function_types = (ast.FunctionDef, ast.AsyncFunctionDef)
+        while stack:
+            node, owner, chain, inside_scope = stack.pop()
+            all_nodes.append(node)
+            if owner is not None and not inside_scope:
+                self.own[id(owner)].append(node)
+            if isinstance(node, function_types):
+                functions.append(node)
+                self.own[id(node)] = []
+                self.outer[id(node)] = list(chain)
+                body = set(map(id, node.body))
+                inner = (*chain, node)
+                children = [(c, node, inner, False) if id(c) in body else (c, owner, chain, inside_scope)
+                            for c in ast.iter_child_nodes(node)]
+            else:
+                nested = isinstance(node, (ast.Lambda, ast.ClassDef)) and owner is not None
+                children = [(c, owner, chain, inside_scope or nested) for c in ast.iter_child_nodes(node)]
+            stack.extend(reversed(children))
+        self.nodes = tuple(all_nodes)
+        self.functions = tuple(functions)
+        self.body: dict[int, tuple[ast.AST, ...]] = {}
+        self.idents: dict[int, frozenset[str]] = {}
+
+
+@lru_cache(maxsize=8)
+def _index(tree: ast.AST) -> _Index:
+    index = _Index(tree)
+    for fn in index.functions:
+        _BY_FUNCTION[id(fn)] = (fn, index)
+    return index
+
+
+# function id -> (function, index of its tree), for the per-function helpers; trimmed with the cache.
+_BY_FUNCTION: dict[int, tuple[FunctionNode, _Index]] = {}
+
+
+def _index_of(fn: FunctionNode) -> _Index | None:
+    entry = _BY_FUNCTION.get(id(fn))
+    if entry is None or entry[0] is not fn:
+        return None
+    return entry[1]
+
+
+def nodes(tree: ast.AST) -> tuple[ast.AST, ...]:
+    """Every node of ``tree`` in ``ast.walk`` order, computed once per tree: the rules share one walk."""
+    if len(_BY_FUNCTION) > 50_000:
+        _BY_FUNCTION.clear()
+        _index.cache_clear()
+    return _index(tree).nodes
+
+
+def functions(tree: ast.AST) -> tuple[FunctionNode, ...]:
+    """Every function of ``tree`` (nested ones included), in walk order; computed once per tree."""
+    nodes(tree)
+    return _index(tree).functions
+
+
+def body_walk(fn: FunctionNode) -> tuple[ast.AST, ...]:
+    """Every node of a function's body (nested functions included), computed once per function."""
+    index = _index_of(fn)
+    if index is None:
+        return tuple(n for stmt in fn.body for n in ast.walk(stmt))
+    found = index.body.get(id(fn))
+    if found is None:
+        found = index.body[id(fn)] = tuple(n for stmt in fn.body for n in ast.walk(stmt))
+    return found
 
 
 def names_in(node: ast.AST) -> set[str]:
@@ -137,18 +215,14 @@ def is_route_decorator(dec: ast.expr) -> bool:
 
 def handler_functions(ctx) -> list[FunctionNode]:
     """The route handlers of the file: the inventory's def lines, plus route-decorated functions."""
-    lines = {r.line for r in ctx.routes if r.file == ctx.file}
-    found = []
-    for fn in functions(ctx.tree):
-        if fn.lineno in lines or any(is_route_decorator(d) for d in fn.decorator_list):
-            found.append(fn)
-    return found
+    return [fn for fn in functions(ctx.tree) if is_handler(ctx, fn)]
 
 
 def is_handler(ctx, fn: FunctionNode) -> bool:
-    return fn.lineno in {r.line for r in ctx.routes if r.file == ctx.file} or any(
-        is_route_decorator(d) for d in fn.decorator_list
-    )
+    lines = ctx.__dict__.get("_handler_lines")
+    if lines is None:
+        lines = ctx.__dict__["_handler_lines"] = frozenset(r.line for r in ctx.routes if r.file == ctx.file)
+    return fn.lineno in lines or any(is_route_decorator(d) for d in fn.decorator_list)
 
 
 _TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_tests?\.py$|(^|/)conftest\.py$")
@@ -183,17 +257,14 @@ def _is_main_test(test: ast.expr) -> bool:
 
 
 def enclosing_functions(tree: ast.AST) -> dict[int, FunctionNode]:
-    """id(node) -> innermost function containing it (for every node inside a function)."""
+    """id(node) -> innermost function containing it (for every node of a function body)."""
+    nodes(tree)
+    index = _index(tree)
     owner: dict[int, FunctionNode] = {}
-
-    def visit(node: ast.AST, fn: FunctionNode | None) -> None:
-        for child in ast.iter_child_nodes(node):
-            inner = child if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) else fn
-            if fn is not None:
-                owner[id(child)] = fn
-            visit(child, inner)
-
-    visit(tree, None)
+    # Outer functions first, inner ones overwrite: the innermost wins.
+    for fn in index.functions:
+        for node in body_walk(fn):
+            owner[id(node)] = fn
     return owner
 
 
@@ -212,26 +283,58 @@ def body_nodes(fn: FunctionNode) -> Iterator[ast.AST]:
         yield from ast.walk(stmt)
 
 
-def own_nodes(fn: FunctionNode) -> Iterator[ast.AST]:
-    """Nodes of ``fn``'s body, not descending into nested functions, lambdas or classes."""
+def identifiers(fn: FunctionNode) -> frozenset[str]:
+    """Names, attribute names and string constants of a function's own nodes (computed once)."""
+    index = _index_of(fn)
+    cached = index.idents.get(id(fn)) if index is not None else None
+    if cached is not None:
+        return cached
+    found = set()
+    for n in own_nodes(fn):
+        if isinstance(n, ast.Name):
+            found.add(n.id)
+        elif isinstance(n, ast.Attribute):
+            found.add(n.attr)
+        elif isinstance(n, ast.Constant) and isinstance(n.value, str) and len(n.value) < 80:
+            found.add(n.value)
+    result = frozenset(found)
+    if index is not None:
+        index.idents[id(fn)] = result
+    return result
+
+
+def own_nodes(fn: FunctionNode) -> list[ast.AST]:
+    """Nodes of ``fn``'s body in source order, not descending into nested functions, lambdas or
+    classes; computed once per function (with the rest of its tree)."""
+    index = _index_of(fn)
+    if index is None:
+        return list(_iter_own_nodes(fn))
+    return index.own[id(fn)]
+
+
+def _iter_own_nodes(fn: FunctionNode) -> Iterator[ast.AST]:
     stack: list[ast.AST] = list(reversed(fn.body))
     while stack:
         node = stack.pop()
         yield node
-        children = [c for c in ast.iter_child_nodes(node)
-                    if not isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef))]
+        if isinstance(node, (ast.Lambda, ast.ClassDef)):
+            continue  # a nested scope: its own nodes belong to it
+        children = list(ast.iter_child_nodes(node))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = set(map(id, node.body))  # decorators and defaults stay here; the body is the function's
+            children = [c for c in children if id(c) not in body]
         stack.extend(reversed(children))
 
 
 def functions_with_outer(tree: ast.AST) -> Iterator[tuple[FunctionNode, list[FunctionNode]]]:
     """Every function with the functions enclosing it (outermost first)."""
+    nodes(tree)
+    index = _index(tree)
+    for fn in index.functions:
+        yield fn, index.outer.get(id(fn), [])
 
-    def visit(node: ast.AST, outer: list[FunctionNode]) -> Iterator[tuple[FunctionNode, list[FunctionNode]]]:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                yield child, outer
-                yield from visit(child, [*outer, child])
-            else:
-                yield from visit(child, outer)
-
-    yield from visit(tree, [])
+def mentions(ctx, *words: str, lower: bool = False) -> bool:
+    """Whether the file's text contains one of ``words``: a cheap test that lets a rule skip files
+    its pattern cannot match (every word is one the pattern needs to see)."""
+    text = ctx.source.lower() if lower else ctx.source
+    return any(w in text for w in words)

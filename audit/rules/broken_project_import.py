@@ -7,7 +7,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import is_test_file
+from ._syntax import is_test_file, nodes
 
 
 class BrokenProjectImport(Rule):
@@ -87,7 +87,7 @@ class BrokenProjectImport(Rule):
         if not facts.modules or is_test_file(ctx.file):
             return
         is_package = ctx.file.endswith("__init__.py")
-        for node in ast.walk(ctx.tree):
+        for node in nodes(ctx.tree):
             if isinstance(node, ast.ImportFrom):
                 if node.level:
                     target = _resolve(ctx.module, is_package, node.level, node.module)

@@ -9,7 +9,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._guards import AUTH_FUNCTION, CREDENTIAL, is_switch_test, rejects
-from ._syntax import FunctionNode, functions_with_outer, is_test_file, own_nodes, is_true, names_in, str_value
+from ._syntax import FunctionNode, identifiers, functions_with_outer, is_test_file, is_true, names_in, nodes, own_nodes, str_value
 
 # Settings that switch authentication off outright (Flask-Login's LOGIN_DISABLED and friends).
 AUTH_OFF_SETTING = re.compile(r"^(LOGIN_DISABLED|AUTH_DISABLED|DISABLE_AUTH(ENTICATION)?|SKIP_AUTH(ENTICATION)?|"
@@ -122,10 +122,17 @@ class DevSwitchAuthBypass(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if is_test_file(ctx.file):
             return
+        guards: dict[int, bool] = {}
+
+        def guard(f: FunctionNode) -> bool:
+            if id(f) not in guards:
+                guards[id(f)] = _is_guard(f)
+            return guards[id(f)]
+
         for fn, outer in functions_with_outer(ctx.tree):
-            if any(_is_guard(f) for f in (*outer, fn)):
+            if any(guard(f) for f in (*outer, fn)):
                 yield from self._switches(ctx, fn)
-        for node in ast.walk(ctx.tree):
+        for node in nodes(ctx.tree):
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and is_true(node.value):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for t in targets:
@@ -146,7 +153,7 @@ def _is_guard(fn: FunctionNode) -> bool:
     """A function that checks credentials: named so, or reading one and rejecting without it."""
     if AUTH_FUNCTION.search(fn.name):
         return True
-    mentions = any(CREDENTIAL.search(n) for stmt in fn.body for n in names_in(stmt))
+    mentions = any(CREDENTIAL.search(n) for n in identifiers(fn))
     return mentions and any(rejects(stmt) for stmt in fn.body)
 
 

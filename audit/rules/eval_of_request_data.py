@@ -8,7 +8,8 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
-from ._syntax import call_qualname, functions, import_aliases, is_handler, is_test_file, keyword, last_name
+from ._syntax import (call_qualname, functions, import_aliases, is_handler, is_test_file, keyword, last_name,
+                      mentions, own_nodes)
 
 CODE_FUNCTIONS = frozenset({"eval", "exec", "compile", "builtins.eval", "builtins.exec"})
 DESERIALISERS = frozenset({"pickle.loads", "pickle.load", "cPickle.loads", "dill.loads", "marshal.loads",
@@ -95,6 +96,8 @@ class EvalOfRequestData(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        if not mentions(ctx, "eval", "exec", "compile", "pickle", "marshal", "yaml", "dill", "jsonpickle", "shelve", "joblib", "torch"):
+            return  # nothing this rule looks for can be in the file
         if is_test_file(ctx.file):
             return
         aliases = import_aliases(ctx.tree)
@@ -102,7 +105,7 @@ class EvalOfRequestData(Rule):
             data = RequestData.of(ctx, fn)
             if not data.tainted and not data.reads_request():
                 continue
-            for node in ast.walk(fn):
+            for node in own_nodes(fn):
                 if not isinstance(node, ast.Call) or not node.args:
                     continue
                 qual = call_qualname(node, aliases)

@@ -9,7 +9,8 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._passwords import password_names
-from ._syntax import call_qualname, enclosing_functions, import_aliases, is_test_file, last_name, str_value
+from ._syntax import (call_qualname, enclosing_functions, import_aliases, is_test_file, last_name, mentions, nodes,
+                      str_value)
 
 FAST_HASHES = frozenset({"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3_256", "sha3_512",
                          "blake2b", "blake2s"})
@@ -96,11 +97,13 @@ class FastPasswordHash(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        if not mentions(ctx, "hashlib", "md5", "sha1", "sha2", "sha3", "sha5", "sha384", "blake", "Crypto", "cryptography"):
+            return  # nothing this rule looks for can be in the file
         if is_test_file(ctx.file):
             return
         aliases = import_aliases(ctx.tree)
         owner = enclosing_functions(ctx.tree)
-        for node in ast.walk(ctx.tree):
+        for node in nodes(ctx.tree):
             if not isinstance(node, ast.Call):
                 continue
             algo = _fast_algorithm(node, aliases)

@@ -9,7 +9,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._guards import is_switch_test
-from ._syntax import FunctionNode, functions, is_handler, own_nodes, is_script_file, is_test_file, last_name, str_value
+from ._syntax import FunctionNode, functions, is_handler, is_script_file, is_test_file, last_name, nodes, own_nodes, str_value
 
 # Names that hold "who is calling": user_id, current_user, g.user, session["uid"], author_id...
 IDENTITY_NAME = re.compile(
@@ -210,7 +210,7 @@ def _literal_constants(tree: ast.Module) -> set[str]:
     """Module-level names bound once to a literal id (``DEMO_USER_ID = 1``)."""
     counts: dict[str, int] = {}
     literal: set[str] = set()
-    for node in ast.walk(tree):
+    for node in nodes(tree):
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:

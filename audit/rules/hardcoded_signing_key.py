@@ -8,7 +8,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._secret_names import is_secret_value
-from ._syntax import call_qualname, import_aliases, is_test_file, keyword, str_value
+from ._syntax import call_qualname, import_aliases, is_test_file, keyword, mentions, nodes, str_value
 
 # call -> index of the key argument (and its keyword name)
 KEYED_CALLS = {
@@ -84,10 +84,12 @@ class HardcodedSigningKey(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        if not mentions(ctx, "jwt", "hmac", "Fernet", "Serializer", "AES", "jose"):
+            return  # nothing this rule looks for can be in the file
         if is_test_file(ctx.file):
             return
         aliases = import_aliases(ctx.tree)
-        for node in ast.walk(ctx.tree):
+        for node in nodes(ctx.tree):
             if not isinstance(node, ast.Call):
                 continue
             qual = call_qualname(node, aliases)

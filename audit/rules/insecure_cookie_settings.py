@@ -8,7 +8,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import is_false, is_test_file, last_name, str_value
+from ._syntax import is_false, is_test_file, last_name, mentions, nodes, str_value
 
 COOKIE_SETTING = re.compile(r"^(SESSION|REMEMBER|JWT|CSRF)_COOKIE_(SECURE|HTTPONLY)$|^(SESSION|CSRF)_COOKIE_SECURE$",
                             re.I)
@@ -85,13 +85,15 @@ class InsecureCookieSettings(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        if not mentions(ctx, "cookie", lower=True):
+            return  # nothing this rule looks for can be in the file
         if is_test_file(ctx.file):
             return
         dev_lines: set[int] = set()
-        for node in ast.walk(ctx.tree):
+        for node in nodes(ctx.tree):
             if isinstance(node, ast.ClassDef) and DEV_CLASS.search(node.name):
                 dev_lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
-        for node in ast.walk(ctx.tree):
+        for node in nodes(ctx.tree):
             if getattr(node, "lineno", 0) in dev_lines:
                 continue
             if isinstance(node, ast.Assign) and is_false(node.value):

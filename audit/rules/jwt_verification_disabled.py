@@ -7,7 +7,8 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import call_qualname, import_aliases, is_false, is_test_file, keyword, last_name, str_value
+from ._syntax import (call_qualname, import_aliases, is_false, is_test_file, keyword, last_name, mentions, nodes,
+                      str_value)
 
 
 class JwtVerificationDisabled(Rule):
@@ -87,18 +88,20 @@ class JwtVerificationDisabled(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        if not mentions(ctx, "jwt", "b64decode", "get_unverified", "jws"):
+            return  # nothing this rule looks for can be in the file
         if is_test_file(ctx.file):
             return
         aliases = import_aliases(ctx.tree)
         # Names holding a token's claims segment (`payload = token.split(".")[1]`).
         segments = {
             t.id
-            for node in ast.walk(ctx.tree)
+            for node in nodes(ctx.tree)
             if isinstance(node, ast.Assign) and _jwt_payload(node.value, set())
             for t in node.targets
             if isinstance(t, ast.Name)
         }
-        for node in ast.walk(ctx.tree):
+        for node in nodes(ctx.tree):
             if not isinstance(node, ast.Call):
                 continue
             qual = call_qualname(node, aliases)

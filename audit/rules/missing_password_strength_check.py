@@ -8,9 +8,9 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._passwords import has_strength_check, hashed, is_hash_call, password_names, sql_password_write
+from ._passwords import has_strength_check, is_password_name, hashed, is_hash_call, password_names, sql_password_write
 from ._request_data import RequestData
-from ._syntax import functions, is_handler, is_test_file, last_name, own_nodes, str_value
+from ._syntax import functions, is_handler, is_test_file, last_name, mentions, nodes, own_nodes, str_value
 
 # Calls that set a password through another layer (nothing stored in the handler itself).
 SET_CALL = re.compile(r"(create|register|add|invite|new|insert|save)_?(user|account|member)|"
@@ -122,6 +122,8 @@ class MissingPasswordStrengthCheck(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        if not mentions(ctx, "pass", "pwd", "pw", lower=True):
+            return  # nothing this rule looks for can be in the file
         if is_test_file(ctx.file):
             return
         checked_models = models_with_password_rules(ctx.tree) | ctx.project.password_rule_models
@@ -135,13 +137,28 @@ class MissingPasswordStrengthCheck(Rule):
                 continue
             if _validated_by_schema(fn, checked_models):
                 continue
-            passwords = {n for node in own_nodes(fn) if isinstance(node, ast.expr) and data.is_tainted(node)
-                         for n in password_names(node)}
+            passwords = {name for node in own_nodes(fn) if (name := _password_name(node)) and data.is_tainted(node)}
             if not passwords or has_strength_check(fn, passwords):
                 continue
             line = _set_line(fn, data)
             if line is not None:
                 yield self.finding(ctx, line, "password from the request set without a strength check")
+
+
+def _password_name(node: ast.AST) -> str | None:
+    """The password name ``node`` itself reads: ``password``, ``body.new_password``, ``data["pwd"]``,
+    ``form.get("password")``."""
+    if isinstance(node, ast.Name):
+        name = node.id
+    elif isinstance(node, ast.Attribute):
+        name = node.attr
+    elif isinstance(node, ast.Subscript):
+        name = str_value(node.slice)
+    elif isinstance(node, ast.Call) and last_name(node.func) == "get" and node.args:
+        name = str_value(node.args[0])
+    else:
+        return None
+    return name if name and is_password_name(name) else None
 
 
 def _from_request_password(node: ast.AST, data: RequestData) -> bool:
@@ -174,7 +191,7 @@ def _set_line(fn, data: RequestData) -> int | None:
 def models_with_password_rules(tree: ast.Module) -> set[str]:
     """Classes of this file whose password field carries a length rule or a validator."""
     found = set()
-    for node in ast.walk(tree):
+    for node in nodes(tree):
         if not isinstance(node, ast.ClassDef):
             continue
         text = ast.unparse(node)

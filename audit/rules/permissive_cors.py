@@ -7,7 +7,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import is_false, is_test_file, is_true, keyword, last_name, str_value
+from ._syntax import is_false, is_test_file, is_true, keyword, last_name, mentions, nodes, str_value
 
 ACAO = "access-control-allow-origin"
 ACAC = "access-control-allow-credentials"
@@ -95,14 +95,16 @@ class PermissiveCors(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        if not mentions(ctx, "cors", "access-control", lower=True):
+            return  # nothing this rule looks for can be in the file
         if is_test_file(ctx.file):
             return
-        for node in ast.walk(ctx.tree):
+        for node in nodes(ctx.tree):
             if isinstance(node, ast.Call):
                 found = _call_problem(node)
                 if found:
                     yield self.finding(ctx, found[0], found[1])
-        scopes: list[ast.AST] = [n for n in ast.walk(ctx.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        scopes: list[ast.AST] = [n for n in nodes(ctx.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
         for scope in scopes or [ctx.tree]:
             origin_line, credentials = None, False
             for node in ast.walk(scope):

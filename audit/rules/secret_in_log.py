@@ -10,7 +10,7 @@ from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
 from ._secret_names import is_secret_name
-from ._syntax import enclosing_functions, is_test_file, last_name, names_in, str_value
+from ._syntax import body_walk, enclosing_functions, is_test_file, last_name, mentions, names_in, nodes, str_value
 
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "msg"})
 LOGGER_NAME = re.compile(r"(^|[._])(log|logger|logging|_log|_logger|LOG|LOGGER|structlog|audit_log)$", re.I)
@@ -100,11 +100,13 @@ class SecretInLog(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        if not mentions(ctx, "log", lower=True):
+            return  # nothing this rule looks for can be in the file
         if is_test_file(ctx.file):
             return
         owner = enclosing_functions(ctx.tree)
         bodies: dict[int, tuple[RequestData, set[str]] | None] = {}
-        for node in ast.walk(ctx.tree):
+        for node in nodes(ctx.tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue
             if node.func.attr not in LOG_METHODS or not LOGGER_NAME.search(ast.unparse(node.func.value)):
@@ -128,10 +130,10 @@ class SecretInLog(Rule):
 def _password_body(fn, tree: ast.Module) -> tuple[RequestData, set[str]] | None:
     """The function's request data and the names holding a whole request body, when the function
     reads a password/secret/token field from it."""
-    if any(re.search(r"pass(word)?|pwd|secret|token", n, re.I) for node in ast.walk(fn) for n in _keys_read(node)):
+    if any(re.search(r"pass(word)?|pwd|secret|token", n, re.I) for node in body_walk(fn) for n in _keys_read(node)):
         data = RequestData(fn, tree, handler=False)
         bodies = set()
-        for node in ast.walk(fn):
+        for node in body_walk(fn):
             if isinstance(node, ast.Assign):
                 value = node.value.values[0] if isinstance(node.value, ast.BoolOp) else node.value  # `... or {}`
                 if data.is_source(value.value if isinstance(value, ast.Await) else value):

@@ -8,7 +8,8 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
-from ._syntax import call_qualname, functions, import_aliases, is_handler, is_test_file, is_true, keyword
+from ._syntax import (call_qualname, functions, import_aliases, is_handler, is_test_file, is_true, keyword,
+                      mentions, own_nodes)
 
 # Functions that hand a string to a shell.
 SHELL_FUNCTIONS = ("os.system", "os.popen", "os.popen2", "os.popen3", "subprocess.getoutput",
@@ -97,6 +98,8 @@ class ShellCommandFromRequest(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        if not mentions(ctx, "os.", "subprocess", "popen", "system", "commands", "create_subprocess", "getoutput"):
+            return  # nothing this rule looks for can be in the file
         if is_test_file(ctx.file):
             return
         aliases = import_aliases(ctx.tree)
@@ -104,7 +107,7 @@ class ShellCommandFromRequest(Rule):
             data = RequestData.of(ctx, fn)
             if not data.tainted and not data.reads_request():
                 continue
-            for node in ast.walk(fn):
+            for node in own_nodes(fn):
                 if not isinstance(node, ast.Call) or not node.args:
                     continue
                 qual = call_qualname(node, aliases)

@@ -9,7 +9,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
-from ._syntax import functions, is_handler, is_test_file, keyword, last_name
+from ._syntax import body_walk, functions, is_handler, is_test_file, keyword, last_name, mentions, own_nodes
 
 # Calls that run (or wrap for running) SQL text given as their first argument.
 SQL_SINKS = frozenset({"execute", "executemany", "executescript", "exec_driver_sql", "raw", "text",
@@ -114,6 +114,8 @@ class SqlBuiltFromRequest(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        if not mentions(ctx, "execute", "text(", ".raw(", "read_sql", "select", "insert", "update", "delete", "fetch", "mogrify", "query", lower=True):
+            return  # nothing this rule looks for can be in the file
         if is_test_file(ctx.file):
             return
         seen: set[int] = set()
@@ -124,8 +126,8 @@ class SqlBuiltFromRequest(Rule):
             built = _built_strings(fn, data)
             # Taint from this function's own request reads (not parameters fed by a caller): a fed
             # parameter used as SQL text was built by the caller, which is flagged where it builds it.
-            local = RequestData(fn, ctx.tree, handler=is_handler(ctx, fn)) if data.fed else data
-            for node in ast.walk(fn):
+            local = RequestData.cached(ctx, fn, handler=is_handler(ctx, fn)) if data.fed else data
+            for node in own_nodes(fn):
                 if not isinstance(node, ast.Call) or last_name(node.func) not in SQL_SINKS:
                     continue
                 sql = node.args[0] if node.args else (keyword(node, "sql") or keyword(node, "statement"))
@@ -138,7 +140,7 @@ class SqlBuiltFromRequest(Rule):
                     seen.add(line)
                     yield self.finding(ctx, line, "SQL text built from request data")
             # SQL text built here and handed to another layer (`storage.rows(sql)`) is flagged where it is built.
-            for node in ast.walk(fn):
+            for node in own_nodes(fn):
                 if isinstance(node, (ast.JoinedStr, ast.BinOp, ast.Call)) and _string_built(node, data) and \
                         _looks_like_sql(node) and node.lineno not in seen:
                     seen.add(node.lineno)
@@ -172,7 +174,7 @@ def _built_strings(fn, data: RequestData) -> dict[str, int]:
     with the line where the request data went in."""
     names: dict[str, int] = {}
     for _ in range(2):
-        for node in ast.walk(fn):
+        for node in body_walk(fn):
             if isinstance(node, ast.Assign) and (_string_built(node.value, data) or (
                     isinstance(node.value, ast.Name) and node.value.id in names)):
                 line = names.get(node.value.id, node.lineno) if isinstance(node.value, ast.Name) else _expr_line(
@@ -211,7 +213,7 @@ def _sql_text_tainted(sql: ast.AST, data: RequestData, built: dict[str, int]) ->
 
 def _assigned_query_object(name: str, data: RequestData) -> bool:
     """Whether ``name`` is assigned a call result (a query object such as ``select(...)``) rather than text."""
-    for node in ast.walk(data.fn):
+    for node in body_walk(data.fn):
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
             if isinstance(node.value, ast.Call) and last_name(node.value.func) not in ("get", "format", "join", "strip"):
                 return True

@@ -9,7 +9,8 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
-from ._syntax import call_qualname, functions, import_aliases, is_handler, is_test_file, keyword, last_name, names_in
+from ._syntax import (body_walk, call_qualname, functions, import_aliases, is_handler, is_test_file, keyword,
+                      last_name, mentions, names_in, nodes, own_nodes)
 
 # Outbound HTTP clients: module-level functions and methods of their client/session objects.
 CLIENT_MODULES = ("requests", "httpx", "urllib.request", "urllib3", "aiohttp", "pycurl", "http.client")
@@ -128,6 +129,8 @@ class SsrfRequestUrl(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        if not mentions(ctx, "requests", "httpx", "urllib", "aiohttp", "urlopen", "pycurl", "http", "client", "session", "Session", "Client"):
+            return  # nothing this rule looks for can be in the file
         if is_test_file(ctx.file):
             return
         aliases = import_aliases(ctx.tree)
@@ -137,7 +140,7 @@ class SsrfRequestUrl(Rule):
             if not data.tainted and not data.reads_request():
                 continue
             guarded = _guarded(fn)
-            for node in ast.walk(fn):
+            for node in own_nodes(fn):
                 if not isinstance(node, ast.Call) or not _is_outbound(node, aliases, clients):
                     continue
                 url = node.args[0] if node.args else keyword(node, "url")
@@ -150,7 +153,7 @@ class SsrfRequestUrl(Rule):
 def _client_names(tree: ast.Module, aliases: dict[str, str]) -> set[str]:
     """Local names bound to HTTP client objects (``s = requests.Session()``, ``async with httpx.AsyncClient() as c``)."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in nodes(tree):
         value, targets = None, []
         if isinstance(node, ast.Assign):
             value, targets = node.value, node.targets
@@ -183,7 +186,7 @@ def _is_outbound(call: ast.Call, aliases: dict[str, str], clients: set[str]) -> 
 def _guarded(fn) -> set[str]:
     """Names that the function passes through a URL check."""
     guarded: set[str] = set()
-    for node in ast.walk(fn):
+    for node in body_walk(fn):
         if isinstance(node, ast.Call) and URL_GUARD.search(ast.unparse(node.func)):
             for arg in [*node.args, *(k.value for k in node.keywords)]:
                 guarded |= names_in(arg)
@@ -195,7 +198,7 @@ def _guarded(fn) -> set[str]:
                 ast.unparse(node.value.func)):
             guarded |= {t.id for t in node.targets if isinstance(t, ast.Name)}
     # A host/netloc checked after parsing the URL guards the URL it came from.
-    for node in ast.walk(fn):
+    for node in body_walk(fn):
         if isinstance(node, ast.Assign) and guarded & {t.id for t in node.targets if isinstance(t, ast.Name)}:
             guarded |= names_in(node.value)
     return guarded

@@ -7,7 +7,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import call_qualname, import_aliases, is_false, is_test_file, last_name
+from ._syntax import call_qualname, import_aliases, is_false, is_test_file, last_name, mentions, nodes
 
 HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream", "send",
                           "Client", "AsyncClient", "Session", "ClientSession", "TCPConnector", "urlopen", "PoolManager",
@@ -86,10 +86,12 @@ class TlsVerificationDisabled(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        if not mentions(ctx, "verify", "ssl", "CERT_NONE", "check_hostname", "cert_reqs", "unverified"):
+            return  # nothing this rule looks for can be in the file
         if is_test_file(ctx.file):
             return
         aliases = import_aliases(ctx.tree)
-        for node in ast.walk(ctx.tree):
+        for node in nodes(ctx.tree):
             if isinstance(node, ast.Call):
                 qual = call_qualname(node, aliases)
                 if qual.endswith("_create_unverified_context") or qual.endswith("_create_stdlib_context"):

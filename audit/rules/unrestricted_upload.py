@@ -8,7 +8,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import FunctionNode, functions, is_test_file, last_name, names_in, own_nodes, str_value
+from ._syntax import FunctionNode, functions, is_test_file, last_name, mentions, names_in, own_nodes, str_value
 
 TYPE_CHECK = re.compile(r"mimetype|content_type|allowed|splitext|suffix|extension|rsplit|endswith|mime|"
                         r"imghdr|magic|filetype|guess_type|what|verify_image|is_image|validate_(file|upload|image)",
@@ -126,6 +126,8 @@ class UnrestrictedUpload(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        if not mentions(ctx, "files", "UploadFile", "FileStorage", "File("):
+            return  # nothing this rule looks for can be in the file
         if is_test_file(ctx.file):
             return
         app_limit = ctx.project.upload_size_limit_set or bool(APP_LIMIT.search(ctx.source))
