@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import routes_by_key, write_tree
+from url_maps import routes_by_key, write_tree
 
 from audit.inventory import inventory_of
 

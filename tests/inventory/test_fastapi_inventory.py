@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import fastapi_paths, inventory_set, routes_by_key
+from url_maps import fastapi_paths, inventory_set, routes_by_key
 
 
 @pytest.mark.filterwarnings("ignore:Duplicate Operation ID")

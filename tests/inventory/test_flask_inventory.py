@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import flask_url_map, inventory_set, routes_by_key
+from url_maps import flask_url_map, inventory_set, routes_by_key
 
 
 def test_cross_module_blueprints_prefixes_and_shortcuts(app_tree):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import routes_by_key, write_tree
+from url_maps import routes_by_key, write_tree
 
 from audit.config import Config
 from audit.inventory import inventory_of
