@@ -290,7 +290,7 @@ def run_migration(
         migration = MigrationContext(
             file=f, module=module_name(f), routes=tuple(r for r in routes if r.file == f), config=cfg,
             package_root=package_root, auth_helper=scan.auth_helper, columns=scan.columns,
-            imported_names=scan.imported_names, standalone=not routes)
+            imported_names=scan.imported_names, uses_sessions=scan.uses_sessions, standalone=not routes)
         jobs_args.append((sources[f], migration, names))
 
     outcomes = _run_all(jobs_args, jobs, progress)

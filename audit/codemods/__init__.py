@@ -59,6 +59,7 @@ class MigrationContext:
     auth_helper: AuthHelper | None = None
     columns: tuple[tuple[str, str, str], ...] = ()  # (model class, attribute, python type) of the ORM models
     imported_names: frozenset[str] = frozenset()  # names other modules import from this one
+    uses_sessions: bool = False  # the project uses flask's signed session (SECRET_KEY is then required)
     standalone: bool = True  # no project analysis: the codemod looks at its file alone
 
     @property

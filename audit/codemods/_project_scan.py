@@ -30,6 +30,7 @@ class ProjectScan:
     auth_helper: AuthHelper | None = None
     columns: tuple[tuple[str, str, str], ...] = ()
     imported_names: frozenset[str] = frozenset()
+    uses_sessions: bool = False  # flask's signed session is used: SECRET_KEY is a start-up secret
 
 
 def module_name(file: str) -> str:
@@ -112,6 +113,8 @@ def scan_project(sources: dict[str, str]) -> ProjectScan:
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
                 imported |= {alias.name for alias in node.names}
+                if node.module == "flask" and any(alias.name == "session" for alias in node.names):
+                    scan.uses_sessions = True
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 for decorator in node.decorator_list:
                     target = decorator.func if isinstance(decorator, ast.Call) else decorator

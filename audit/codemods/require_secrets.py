@@ -90,10 +90,11 @@ class RequireSecretsCommand(MigrationCommand):
         self._settings_classes: list[bool] = []
 
     def _required(self, name: str) -> cst.Call:
-        """``require_env(NAME)`` for the token-signing secret; other secrets lose their
+        """``require_env(NAME)`` for the token-signing secret (and Flask's ``SECRET_KEY`` when
+        the project uses the signed session); other secrets lose their
         fallback and read the environment (None when unset), so that the app does not need
         every integration's credentials to start; MIGRATION.json lists them."""
-        if _STARTUP_SECRET.search(name):
+        if _STARTUP_SECRET.search(name) or (name.upper().endswith("SECRET_KEY") and self.migration.uses_sessions):
             self.import_security("require_env")
             self.context.scratch.setdefault("workbench.required_env", set()).add(name)
             return cst.Call(func=cst.Name("require_env"), args=[cst.Arg(cst.SimpleString(f'"{name}"'))])

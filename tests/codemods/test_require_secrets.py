@@ -37,3 +37,10 @@ def test_already_secure_unchanged(apply):
         SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD")
         ''')
     assert apply(Command, source) == source
+
+
+def test_flask_secret_key_required_when_sessions_are_used(apply):
+    source = 'import os\nSECRET_KEY = os.environ.get("APP_SECRET_KEY", "dev")\nclass Settings:\n    SECRET_KEY = "x"\n'
+    assert 'SECRET_KEY = os.environ.get("SECRET_KEY")' in apply(Command, source)
+    out = apply(Command, source, uses_sessions=True)
+    assert 'SECRET_KEY = require_env("SECRET_KEY")' in out
