@@ -27,7 +27,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
 
-__all__ = ["Problem", "IntegrityReport", "check_integrity", "app_modules", "static_problems", "probe_command"]
+__all__ = ["IntegrityReport", "Problem", "app_modules", "check_integrity", "import_problems", "probe_command",
+           "probe_env", "run_probe", "static_problems"]
 
 # Folders that are not the app's code (or not importable as part of it).
 _SKIP_DIRS = {".git", ".venv", "venv", "env", "node_modules", "site-packages", "__pycache__", ".mypy_cache",

@@ -26,7 +26,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
-__all__ = ["LiveRoute", "served_routes", "import_target", "probe_app", "main"]
+__all__ = ["LiveRoute", "build_app", "fill_path", "import_target", "import_modules", "is_envelope", "main",
+           "make_token", "probe_app", "served_routes"]
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 SECURITY_HEADERS = {
