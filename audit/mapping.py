@@ -46,6 +46,9 @@ _SUPPRESS = re.compile(r"#\s*workbench:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECAS
 _PKG = Path(__file__).parent
 
 
+_PROJECT_RULE_FIELDS = ("error_shapes", "upload_size_limit_set", "password_rule_models", "request_fed_params")
+
+
 class MapInputError(ValueError):
     """SRC cannot be mapped (missing, not a folder, unreadable): the CLI exits 2."""
 
@@ -252,7 +255,34 @@ def facts_chunk(items: list[tuple[str, str, str]]) -> list[tuple[str, FileFacts 
         except RecursionError:
             skips.append(FileSkip(rel, "too-deep", "nesting too deep for the analysis; routes not gathered"))
             facts = FileFacts(rel=rel, module=module, is_package=rel.endswith("__init__.py"), lines=lines)
+        facts.rule_facts = _rule_facts(tree, st.text, module, rel)
         out.append((rel, facts, skips, lines))
+    return out
+
+
+def _rule_facts(tree: ast.Module, text: str, module: str, rel: str) -> dict[str, Any]:
+    """What the rules need to know about every module (ProjectFacts fields), computed with the
+    rules' own helpers while the tree is at hand; a helper that is missing or fails is skipped
+    (the rule then judges within its file)."""
+    out: dict[str, Any] = {}
+    gatherers = (
+        ("error_shapes", "audit.rules.divergent_error_shape", "error_shape_counts", lambda f: f(tree)),
+        ("password_rule_models", "audit.rules.missing_password_strength_check", "models_with_password_rules",
+         lambda f: f(tree)),
+        ("request_fed_params", "audit.rules._request_data", "request_fed_parameters",
+         lambda f: f(tree, module, rel.endswith("__init__.py"))),
+    )
+    for key, module_name, func_name, call in gatherers:
+        try:
+            func = getattr(importlib.import_module(module_name), func_name)
+            out[key] = call(func)
+        except Exception:  # a rule module being edited or broken must not stop the map
+            continue
+    try:
+        app_limit = importlib.import_module("audit.rules.unrestricted_upload").APP_LIMIT
+        out["upload_size_limit"] = bool(app_limit.search(text))
+    except Exception:
+        pass
     return out
 
 
@@ -343,7 +373,8 @@ def run_map(
     try:
         # -------- stage 1: facts
         t = time.perf_counter()
-        facts_version = code_hash([_PKG / "discover.py", *(_PKG / "inventory").glob("*.py")], __version__)
+        facts_version = code_hash([_PKG / "discover.py", *(_PKG / "inventory").glob("*.py"), _PKG / "mapping.py",
+                                   *(_PKG / "rules").glob("*.py")], __version__)
         hashes = {f.rel: _file_hash(f.path) for f in found.python}
         keys = {rel: f"facts:{facts_version}:{h}:{modules[rel]}:{rel}" for rel, h in hashes.items()}
         cached = store.get_many(list(keys.values()))
@@ -392,7 +423,8 @@ def run_map(
         rules_version = code_hash([*(_PKG / "rules").glob("*.py"), _PKG / "model.py"], __version__ + repr(sorted(cfg.disable)))
         pf = inventory.project_facts
         base_ctx = _hash_json([sorted(pf.packages), sorted(pf.modules), sorted(pf.auth_guards), pf.security_headers_set,
-                               pf.public_patterns, pf.sensitive_patterns, pf.src_name])
+                               pf.public_patterns, pf.sensitive_patterns, pf.src_name,
+                               [repr(getattr(pf, name, None)) for name in _PROJECT_RULE_FIELDS]])
         rule_keys = {}
         by_rel_facts = {ff.rel: ff for ff in file_facts}
         for ff in file_facts:

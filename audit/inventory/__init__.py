@@ -47,7 +47,9 @@ def build_inventory(facts: Iterable[FileFacts], config: Config, src_name: str = 
         prefix = m + "."
         names.update(other[len(prefix):].split(".", 1)[0] for other in modules if other.startswith(prefix))
         module_names[m] = frozenset(names)
+    extra = _rule_project_facts(project.files.values())
     project_facts = ProjectFacts(
+        **extra,
         packages=frozenset(m.split(".", 1)[0] for m in modules),
         modules=modules,
         module_names=module_names,
@@ -58,6 +60,28 @@ def build_inventory(facts: Iterable[FileFacts], config: Config, src_name: str = 
         security_headers_set=any(f.sets_security_headers for f in project.files.values()),
     )
     return Inventory(routes, project_facts, project)
+
+
+def _rule_project_facts(files) -> dict:
+    """The rules' project-wide inputs, summed over the per-file ``rule_facts`` (only the fields
+    this ProjectFacts has: the rules package may not define them all)."""
+    from collections import Counter
+    from dataclasses import fields
+
+    known = {f.name for f in fields(ProjectFacts)}
+    shapes: Counter = Counter()
+    models: set = set()
+    fed: set = set()
+    upload_limit = False
+    for f in files:
+        rf = f.rule_facts or {}
+        shapes.update(rf.get("error_shapes") or {})
+        models.update(rf.get("password_rule_models") or ())
+        fed.update(rf.get("request_fed_params") or ())
+        upload_limit = upload_limit or bool(rf.get("upload_size_limit"))
+    extra = {"error_shapes": tuple(sorted(shapes.items())), "password_rule_models": frozenset(models),
+             "request_fed_params": frozenset(fed), "upload_size_limit_set": upload_limit}
+    return {k: v for k, v in extra.items() if k in known}
 
 
 def inventory_of(src, config: Config | None = None) -> Inventory:

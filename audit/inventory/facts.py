@@ -217,6 +217,10 @@ class FileFacts:
     defined: list[str] = field(default_factory=list)  # top-level names (defs, classes, assignments, imports)
     sets_security_headers: bool = False
     error: str = ""
+    # Per-file inputs of ProjectFacts computed by the rules' own helpers (see audit.mapping):
+    # "error_shapes" -> {shape: count}, "password_rule_models" -> set, "request_fed_params" -> set,
+    # "upload_size_limit" -> bool.
+    rule_facts: dict = field(default_factory=dict)
 
 
 # Method names whose calls the central pass interprets (registration, guards, limits).
