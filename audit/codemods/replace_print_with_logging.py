@@ -159,9 +159,10 @@ class ReplacePrintWithLoggingCommand(MigrationCommand):
             self.remove_unused_import("pprint", callee if "." not in callee else None)
             positional = [a for a in updated_node.args if a.keyword is None][:1]
             payloads = self._payloads[-1] if self._payloads else frozenset()
-            args = [cst.Arg(cst.SimpleString('"%r"'))] + [
-                redact_argument(a.with_changes(comma=cst.MaybeSentinel.DEFAULT), payloads)[0] for a in positional]
-            return self._log_call("debug", _commas(args))
+            redacted = [redact_argument(a.with_changes(comma=cst.MaybeSentinel.DEFAULT), payloads) for a in positional]
+            if redacted and redacted[0][1]:  # the whole request body: say so instead of logging it
+                return self._log_call("debug", [cst.Arg(cst.SimpleString('"request data received (not logged)"'))])
+            return self._log_call("debug", _commas([cst.Arg(cst.SimpleString('"%r"'))] + [a for a, _ in redacted]))
         if callee in ("traceback.print_exc", "print_exc"):
             self.remove_unused_import("traceback", None if "." in callee else "print_exc")
             if self._except_depth:

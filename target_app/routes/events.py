@@ -53,7 +53,7 @@ def get_event(event_id):
 @token_required
 def rsvp(event_id):
     data = validate_json(EventsRsvpBody)
-    logger.debug("%r", "[REDACTED]")
+    logger.debug("request data received (not logged)")
     event = db_session.query(Event).filter_by(id=event_id).first()
     if event is None:
         return error_response(404, "event not found")
