@@ -280,3 +280,29 @@ def test_unusable_cache_location_does_not_stop_the_map(src, tmp_path, rules):
     blocker.write_text("a file where the cache folder should be")
     result = mapping.run_map(src, bandit=False, semgrep=False, jobs=1, progress=False, cache_dir=blocker / "cache")
     assert result.route_list and result.summary["cache"]["errors"][0].startswith("cache disabled")
+
+
+def test_rules_see_project_wide_facts_from_every_module(tmp_path, rules):
+    seen = {}
+
+    class Capture(Rule):
+        id = "WB904"
+        name = "test-capture"
+        category = Category.OTHER
+        severity = Severity.LOW
+
+        def check(self, ctx):
+            seen[ctx.file] = ctx.project
+            return ()
+
+    rules(Capture)
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "app.py").write_text(
+        "from flask import Flask, request\nfrom fetcher import fetch\napp = Flask(__name__)\n\n"
+        "@app.post('/api/preview')\ndef preview():\n    return fetch(request.json['url'])\n")
+    (root / "fetcher.py").write_text("import requests\n\ndef fetch(url):\n    return requests.get(url).text\n")
+    mapping.run_map(root, bandit=False, semgrep=False, cache=False, jobs=1, progress=False)
+    facts = seen["fetcher.py"]
+    assert facts.modules == frozenset({"app", "fetcher"})
+    assert any(p.startswith("fetcher.fetch") for p in facts.request_fed_params)  # fed by app.py's handler
