@@ -355,19 +355,30 @@ def run_map(
     src_name = src.resolve().name if (src / "__init__.py").exists() else ""
     modules = module_names([f.rel for f in found.python], src_name)
 
-    # The external tools run in threads (each a subprocess) while our own analysis runs.
+    store = open_cache(Path(cache_dir) if cache_dir else default_cache_dir(src, out_path)) if cache else NullCache()
+    hashes = {f.rel: _file_hash(f.path) for f in [*found.python, *found.scripts]}
+
+    # The external tools run in threads (each a subprocess) while our own analysis runs, on
+    # the files whose results are not cached (tool results are per file: bandit and our
+    # semgrep rules look at one file at a time).
     tool_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="workbench-tool")
     tool_futures: dict[str, Future] = {}
     tool_info: dict[str, dict[str, Any]] = {}
+    tool_plan: dict[str, tuple[dict[str, str], list[str], list[Finding]]] = {}
     py_files = [f.rel for f in found.python]
     all_files = py_files + [f.rel for f in found.scripts]
     for name, wanted, files in (("bandit", bandit, py_files), ("semgrep", semgrep, all_files)):
         if not wanted:
             tool_info[name] = {"status": "skipped", "detail": f"--no-{name}"}
             continue
-        tool_futures[name] = tool_pool.submit(_run_tool, name, src, files, jobs)
+        version_key = _tool_cache_version(name)
+        keys = {rel: f"tool:{name}:{version_key}:{hashes[rel]}:{rel}" for rel in files}
+        hits = store.get_many(list(keys.values()))
+        cached_findings = [f for rel in files if keys[rel] in hits for f in hits[keys[rel]]]
+        todo_files = [rel for rel in files if keys[rel] not in hits]
+        tool_plan[name] = (keys, todo_files, cached_findings)
+        tool_futures[name] = tool_pool.submit(_run_tool, name, src, todo_files, jobs)
 
-    store = open_cache(Path(cache_dir) if cache_dir else default_cache_dir(src, out_path)) if cache else NullCache()
     show = sys.stderr.isatty() if progress is None else progress
     executor = make_executor(jobs)
     try:
@@ -375,8 +386,7 @@ def run_map(
         t = time.perf_counter()
         facts_version = code_hash([_PKG / "discover.py", *(_PKG / "inventory").glob("*.py"), _PKG / "mapping.py",
                                    *(_PKG / "rules").glob("*.py")], __version__)
-        hashes = {f.rel: _file_hash(f.path) for f in found.python}
-        keys = {rel: f"facts:{facts_version}:{h}:{modules[rel]}:{rel}" for rel, h in hashes.items()}
+        keys = {f.rel: f"facts:{facts_version}:{hashes[f.rel]}:{modules[f.rel]}:{f.rel}" for f in found.python}
         cached = store.get_many(list(keys.values()))
         results: dict[str, tuple] = {}
         todo = []
@@ -457,7 +467,6 @@ def run_map(
         timings["rules_s"] = time.perf_counter() - t
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
-        store.close()
         _TREES.clear()  # trees kept in this process (jobs=1) are not needed after the rules stage
         _TREE_LINES[0] = 0
 
@@ -466,9 +475,20 @@ def run_map(
     tool_findings: list[Finding] = []
     for name, future in tool_futures.items():
         status, findings = future.result()
+        keys, todo_files, cached_findings = tool_plan[name]
+        status["files_run"] = len(todo_files)
+        status["files_cached"] = len(keys) - len(todo_files)
         tool_info[name] = status
+        tool_findings.extend(cached_findings)
         tool_findings.extend(findings)
+        if status.get("status") == "ok":  # a failed run is not remembered as "no findings"
+            per_file: dict[str, list[Finding]] = {rel: [] for rel in todo_files}
+            for f in findings:
+                if f.file in per_file:
+                    per_file[f.file].append(f)
+            store.put_many({keys[rel]: items for rel, items in per_file.items()})
     tool_pool.shutdown(wait=True)
+    store.close()
     timings["tools_wait_s"] = time.perf_counter() - t
 
     # -------- merge, suppress, attribute
@@ -561,6 +581,21 @@ def _run_chunks(executor, func: Callable, items: list, jobs: int, show: bool, la
             bar.close()
 
 
+def _tool_cache_version(name: str) -> str:
+    """What a cached tool result depends on besides the file: the tool's installed version,
+    our adapter and (for semgrep) our rule files."""
+    from importlib import metadata
+
+    try:
+        installed = metadata.version(name)
+    except metadata.PackageNotFoundError:
+        installed = "?"
+    paths = [_PKG / "adapters" / f"{name}.py", _PKG / "adapters" / "__init__.py"]
+    if name == "semgrep":
+        paths += sorted((_PKG / "semgrep_rules").rglob("*.y*ml"))
+    return code_hash(paths, f"{name}:{installed}")
+
+
 def _run_tool(name: str, src: Path, files: list[str], jobs: int) -> tuple[dict[str, Any], list[Finding]]:
     """Run one external tool through its adapter; any failure becomes a status, never an exception."""
     started = time.perf_counter()
@@ -573,7 +608,8 @@ def _run_tool(name: str, src: Path, files: list[str], jobs: int) -> tuple[dict[s
             return {"status": "missing", "detail": f"{name} is not installed"}, []
         version = adapter.version()
         if not files:
-            return {"status": "ok", "version": version, "detail": "no files", "findings": 0, "time_s": 0.0}, []
+            return {"status": "ok", "version": version, "detail": "nothing to run (no files, or all cached)",
+                    "findings": 0, "time_s": 0.0}, []
         raw = adapter.run(src, files=files, jobs=jobs)
         findings = adapter.parse(raw, src)
         return {"status": "ok", "version": version, "findings": len(findings),
