@@ -41,7 +41,10 @@ RANDOM_VALUE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_\-+/=.]{12,}$")
 
 def is_secret_name(name: str, *, strong_evidence: bool = False) -> bool:
     """Whether ``name`` holds a secret. ``strong_evidence`` (read from the environment with a
-    fallback, or a random-looking value) admits ``..._KEY`` names too."""
+    fallback, or a random-looking value) admits ``..._KEY`` names too. HTTP header names
+    (``Access-Control-Allow-Credentials``) are not secrets."""
+    if "-" in name or " " in name:
+        return False
     if SECRET_NAME.search(name) and not NOT_SECRET_NAME.search(name):
         return True
     return strong_evidence and bool(KEY_NAME.search(name)) and not NOT_KEY_NAME.search(name) \
@@ -53,5 +56,16 @@ def looks_random(value: str) -> bool:
     return bool(RANDOM_VALUE.match(value))
 
 
-def is_secret_value(value: str) -> bool:
-    return bool(value.strip()) and not PLACEHOLDER_VALUE.match(value)
+# Values that are flags or names, not secrets.
+NOT_SECRET_VALUE = re.compile(r"^(true|false|yes|no|on|off|none|null|nil|undefined|[01]|-+|\.+)$", re.I)
+
+
+def is_secret_value(value: str, name: str = "") -> bool:
+    """A literal that can be a secret: at least three characters with a letter or digit, not a flag,
+    not a template, and not just its own name (``apiKey = "apiKey"``, an enum member)."""
+    text = value.strip()
+    if len(text) < 3 or not any(c.isalnum() for c in text) or PLACEHOLDER_VALUE.match(value) or \
+            NOT_SECRET_VALUE.match(text):
+        return False
+    squash = re.compile(r"[\W_]+")
+    return not (name and squash.sub("", text).lower() == squash.sub("", name).lower())

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import call_qualname, functions, import_aliases, is_test_file, last_name, mentions, own_nodes
+from ._syntax import call_qualname, functions, import_aliases, is_handler, is_test_file, last_name, mentions, own_nodes
 
 TRACEBACK_CALLS = frozenset({"traceback.format_exc", "traceback.format_exception", "traceback.format_tb",
                              "traceback.format_stack", "traceback.format_exception_only", "sys.exc_info"})
@@ -15,6 +16,7 @@ TRACEBACK_CALLS = frozenset({"traceback.format_exc", "traceback.format_exception
 RESPONSE_CALLS = frozenset({"jsonify", "make_response", "JSONResponse", "ORJSONResponse", "PlainTextResponse",
                             "HTMLResponse", "Response", "HTTPException", "abort", "render_template", "json_response",
                             "emit", "send"})
+ERROR_HANDLER_DECORATORS = frozenset({"errorhandler", "app_errorhandler", "exception_handler", "register_error_handler"})
 EXCEPTION_ATTRS = frozenset({"args", "message", "msg", "strerror", "orig", "detail", "__str__"})
 
 
@@ -128,24 +130,40 @@ class ExceptionTextInResponse(Rule):
             for node in own_nodes(fn):  # variables holding exception text (message = f"... {e}")
                 if isinstance(node, ast.Assign) and _leak(node.value, exc_names, set(), aliases):
                     leaky_vars.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            responder = is_handler(ctx, fn) or any(
+                last_name(d.func if isinstance(d, ast.Call) else d) in ERROR_HANDLER_DECORATORS for d in fn.decorator_list)
             for node in own_nodes(fn):
-                for sink in _sinks(node):
+                for sink in _sinks(node, responder):
                     leak = _leak(sink, exc_names, leaky_vars, aliases)
                     if leak is not None and leak.lineno not in seen:
                         seen.add(leak.lineno)
                         yield self.finding(ctx, leak.lineno, f"exception details sent to the client: {ast.unparse(leak)}")
 
 
-def _sinks(node: ast.AST) -> list[ast.AST]:
-    """The parts of ``node`` the client receives."""
+def _sinks(node: ast.AST, responder: bool) -> list[ast.AST]:
+    """The parts of ``node`` the client receives. A ``return`` counts in route and error handlers, or
+    anywhere when it builds a response (``jsonify(...)``, ``(body, 500)``)."""
     if isinstance(node, ast.Return) and node.value is not None:
-        return [node.value]
+        if responder or _builds_response(node.value):
+            return [node.value]
+        return []
     if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and last_name(node.exc.func) in RESPONSE_CALLS:
         return [node.exc]
-    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and last_name(node.value.func) in (
-            "abort", "emit", "send"):
-        return [node.value]
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        call = node.value
+        name = last_name(call.func)
+        socket_call = name in ("emit", "send") and (isinstance(call.func, ast.Name) or re.search(
+            r"sio|socket|ws", ast.unparse(call.func.value), re.I))
+        if name == "abort" or socket_call:
+            return [call]
     return []
+
+
+def _builds_response(value: ast.AST) -> bool:
+    if isinstance(value, ast.Tuple) and len(value.elts) >= 2 and isinstance(value.elts[1], ast.Constant) and \
+            isinstance(value.elts[1].value, int):
+        return True
+    return any(isinstance(n, ast.Call) and last_name(n.func) in RESPONSE_CALLS for n in ast.walk(value))
 
 
 def _leak(expr: ast.AST, exc_names: set[str], leaky_vars: set[str], aliases: dict[str, str]) -> ast.AST | None:

@@ -202,7 +202,9 @@ def _literal_id(node: ast.AST) -> bool:
         if isinstance(node.value, int):
             return node.value > 0
         if isinstance(node.value, str):
-            return bool(node.value.strip()) and not node.value.startswith(("$", "{", "<"))
+            # "anonymous"/"guest" name the absence of an identity, not a granted one.
+            return bool(node.value.strip()) and not node.value.startswith(("$", "{", "<")) and not re.fullmatch(
+                r"anonymous|anon|guest|unknown|nobody|public|none|null|system|-", node.value.strip(), re.I)
     return False
 
 

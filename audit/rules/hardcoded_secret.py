@@ -68,6 +68,10 @@ class HardcodedSecret(Rule):
             "PASSWORD_MIN_LENGTH = '12'\n"
             "api_key = ''\n"
             "SECRET_KEY_ENV = 'APP_SECRET_KEY'\n"
+            "apiKey = 'apiKey'\n"
+            "HEADERS = {}\n"
+            "HEADERS['Access-Control-Allow-Credentials'] = 'true'\n"
+            "USE_TOKEN = os.getenv('USE_TOKEN_AUTH', 'false')\n"
             "CACHE_KEY = 'posts:all:v2'\n"
             "SORT_KEY = os.getenv('SORT_KEY', 'created_at')\n",
             path="app/config.py",
@@ -125,7 +129,8 @@ class HardcodedSecret(Rule):
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for name in filter(None, map(_target_name, targets)):
-                    if is_secret_name(name, strong_evidence=_random_literal(node.value)) and _literal_secret(node.value):
+                    if is_secret_name(name, strong_evidence=_random_literal(node.value)) and _literal_secret(
+                            node.value, name):
                         yield node.lineno, f"literal secret assigned to {name}"
                         break
             elif isinstance(node, ast.Call):
@@ -134,7 +139,7 @@ class HardcodedSecret(Rule):
                     yield node.lineno, fallback
                 for kw in node.keywords:
                     if kw.arg and is_secret_name(kw.arg, strong_evidence=_random_literal(kw.value)) and _literal_secret(
-                            kw.value):
+                            kw.value, kw.arg):
                         yield kw.value.lineno, f"literal secret passed as {kw.arg}="
             elif isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
                 # os.environ.get("SECRET_KEY") or "changeme"
@@ -150,7 +155,7 @@ class HardcodedSecret(Rule):
             elif isinstance(node, ast.Compare) and len(node.comparators) == 1 and isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
                 left, right = node.left, node.comparators[0]
                 name = _target_name(left)
-                if name and is_secret_name(name) and _literal_secret(right):
+                if name and is_secret_name(name) and _literal_secret(right, name):
                     yield node.lineno, f"{name} compared with a literal secret"
             elif isinstance(node, ast.Dict):
                 # app.config.update({"SECRET_KEY": "..."}): upper-case keys are settings; lower-case
@@ -199,8 +204,8 @@ def _random_literal(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str) and looks_random(node.value)
 
 
-def _literal_secret(node: ast.AST) -> bool:
+def _literal_secret(node: ast.AST, name: str = "") -> bool:
     if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
         value = node.value.decode("latin-1") if isinstance(node.value, bytes) else node.value
-        return is_secret_value(value)
+        return is_secret_value(value, name)
     return False

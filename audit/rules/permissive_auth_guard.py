@@ -132,7 +132,9 @@ class PermissiveAuthGuard(Rule):
             views = {a.arg for o in outer for a in o.args.args + o.args.posonlyargs}
             decorator = bool(outer) and _calls_any(fn, views)
             hook = is_hook(fn)
-            dependency = not decorator and not hook and bool(AUTH_FUNCTION.search(fn.name)) and _takes_credential(fn)
+            method = bool(fn.args.args) and fn.args.args[0].arg in ("self", "cls")
+            dependency = not decorator and not hook and not method and bool(AUTH_FUNCTION.search(fn.name)) and \
+                _takes_credential(fn)
             if not (decorator or hook or dependency) or not _reads_credential(fn):
                 continue
             for line, message in self._bypasses(fn, views, decorator, hook, dependency):

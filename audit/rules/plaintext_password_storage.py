@@ -14,6 +14,11 @@ from ._syntax import functions, is_test_file, last_name, mentions, own_nodes, st
 # Calls that persist a record given as a dict or keyword arguments.
 STORE_CALL = re.compile(r"^(insert\w*|create\w*|add\w*|save\w*|update\w*|put\w*|set\w*|register\w*|"
                         r"[A-Z]\w*)$")
+# Classes that carry credentials in memory (a login form, an auth object), not records that are stored.
+NOT_A_STORE = re.compile(r"(Credential|Auth|Login|Form|Request|Config|Settings|Client|Session|Connection|Params|"
+                         r"Payload|Schema|Input|Context|Handler|Provider|Token)s?$")
+# Containers whose keys are columns of a stored record.
+RECORD_CONTAINER = re.compile(r"user|account|member|profile|row|record|doc|entry|customer|person|admin", re.I)
 STORE_TARGET = re.compile(r"pass(word)?|passwd|pwd", re.I)
 NOT_STORE_TARGET = re.compile(r"reset|token|changed|_at$|length|policy|hint|expires|attempts|confirm", re.I)
 
@@ -131,17 +136,23 @@ def _store_target(name: str | None) -> bool:
 
 
 def _stores(fn, hashed_names: set[str]) -> Iterable[tuple[int, str]]:
+    constructor = fn.name == "__init__"  # a credentials holder keeping what it is given, not a store
     for node in own_nodes(fn):
         if isinstance(node, ast.Assign):
             for t in node.targets:
                 name = t.attr if isinstance(t, ast.Attribute) else str_value(t.slice) if isinstance(
                     t, ast.Subscript) else None
+                if constructor and isinstance(t, ast.Attribute) and ast.unparse(t.value) == "self":
+                    continue
+                if isinstance(t, ast.Subscript) and not RECORD_CONTAINER.search(ast.unparse(t.value)):
+                    continue  # a settings or arguments dict, not a stored record
                 if _store_target(name) and _plain(node.value, hashed_names):
                     yield node.lineno, f"password stored in plain text in {name}"
         if isinstance(node, ast.Call) and (values := sql_password_write(node)) is not None:
             if any(_plain(v, hashed_names) for v in values):
                 yield node.lineno, "password written to the database in plain text"
-        elif isinstance(node, ast.Call) and STORE_CALL.match(last_name(node.func)) and not hashed(node.func):
+        elif isinstance(node, ast.Call) and STORE_CALL.match(last_name(node.func)) and not hashed(node.func) \
+                and not NOT_A_STORE.search(last_name(node.func)):
             for kw in node.keywords:
                 if _store_target(kw.arg) and _plain(kw.value, hashed_names):
                     yield kw.value.lineno, f"password stored in plain text as {kw.arg}="
