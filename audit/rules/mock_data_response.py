@@ -124,8 +124,15 @@ class MockDataResponse(Rule):
             "\n"
             "@app.route('/api/sales')\n"
             "def sales():\n"
-            "    return jsonify([{'day': '2024-03-01', 'orders': 12}, {'day': '2024-03-02', 'orders': 9}])\n",
-            lines=(11, 16, 20, 25),
+            "    return jsonify([{'day': '2024-03-01', 'orders': 12}, {'day': '2024-03-02', 'orders': 9}])\n"
+            "\n"
+            "@app.route('/api/notes')\n"
+            "def notes():\n"
+            "    rows = load_notes()\n"
+            "    if not rows:\n"
+            "        return jsonify(notes=MOCK_EVENTS)\n"
+            "    return jsonify(notes=rows)\n",
+            lines=(11, 16, 20, 25, 31),
         ),
         Example(
             "from fastapi import FastAPI\n"

@@ -111,6 +111,17 @@ class SqlBuiltFromRequest(Rule):
             "    return cur.fetchall()\n",
             lines=(8,),
         ),
+        Example(
+            "from flask import request\n"
+            "from flask.views import MethodView\n"
+            "from . import storage\n"
+            "class SalesReport(MethodView):\n"
+            "    def get(self):\n"
+            "        region = request.args['region']\n"
+            "        sql = f\"SELECT region, SUM(qty) FROM orders WHERE region = '{region}'\"\n"
+            "        return {'rows': storage.rows(sql)}\n",
+            lines=(7,),
+        ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
