@@ -106,7 +106,7 @@ class _Index:
     """One traversal of a tree, shared by every rule: the nodes in walk order, the functions, and for
     each function its own nodes (nested functions excluded) and all its body's nodes."""
 
-    __slots__ = ("nodes", "functions", "own", "body", "outer", "idents")
+    __slots__ = ("nodes", "functions", "own", "body", "outer", "idents", "by_type")
 
     def __init__(self, tree: ast.AST) -> None:
         # One depth-first traversal in source order, remembering the innermost function: own nodes
@@ -131,15 +131,43 @@ class _Index:
                 body = set(map(id, node.body))
                 inner = (*chain, node)
                 children = [(c, node, inner, False) if id(c) in body else (c, owner, chain, inside_scope)
-                            for c in ast.iter_child_nodes(node)]
+                            for c in _children(node)]
             else:
                 nested = isinstance(node, (ast.Lambda, ast.ClassDef)) and owner is not None
-                children = [(c, owner, chain, inside_scope or nested) for c in ast.iter_child_nodes(node)]
+                scope = inside_scope or nested
+                children = [(c, owner, chain, scope) for c in _children(node)]
             stack.extend(reversed(children))
         self.nodes = tuple(all_nodes)
         self.functions = tuple(functions)
         self.body: dict[int, tuple[ast.AST, ...]] = {}
         self.idents: dict[int, frozenset[str]] = {}
+        self.by_type: dict[type, list[ast.AST]] | None = None
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """``ast.iter_child_nodes`` without its generator overhead (the index's hot loop)."""
+    out: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if value.__class__ is list:
+            out.extend(v for v in value if isinstance(v, ast.AST))
+        elif isinstance(value, ast.AST):
+            out.append(value)
+    return out
+
+
+def nodes_of(tree: ast.AST, *types: type) -> list[ast.AST]:
+    """The nodes of ``tree`` of the given types, in ``nodes(tree)`` order (grouped once per tree)."""
+    index = _index(tree) if nodes(tree) is not None else None
+    groups = index.by_type
+    if groups is None:
+        groups = index.by_type = {}
+        for n in index.nodes:
+            groups.setdefault(n.__class__, []).append(n)
+    if len(types) == 1:
+        return groups.get(types[0], [])
+    wanted = set(types)
+    return [n for n in index.nodes if n.__class__ in wanted]
 
 
 @lru_cache(maxsize=8)

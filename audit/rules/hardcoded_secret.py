@@ -8,7 +8,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._secret_names import URL_CREDENTIALS, is_secret_name, is_secret_value, looks_random
-from ._syntax import call_qualname, import_aliases, is_test_file, keyword, last_name, nodes, str_value
+from ._syntax import call_qualname, import_aliases, is_test_file, keyword, last_name, nodes_of, str_value
 
 # Calls that read a setting from the environment: name first, default second (or default=).
 ENV_READERS = ("os.getenv", "os.environ.get", "os.environ.setdefault", "environ.get", "getenv", "decouple.config",
@@ -125,7 +125,8 @@ class HardcodedSecret(Rule):
                 yield self.finding(ctx, line, message)
 
     def _findings(self, tree: ast.Module, aliases: dict[str, str]) -> Iterable[tuple[int, str]]:
-        for node in nodes(tree):
+        for node in nodes_of(tree, ast.Assign, ast.AnnAssign, ast.Call, ast.BoolOp, ast.FunctionDef,
+                             ast.AsyncFunctionDef, ast.Compare, ast.Dict, ast.Constant):
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for name in filter(None, map(_target_name, targets)):
