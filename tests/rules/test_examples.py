@@ -55,45 +55,12 @@ def _write_project(tmp_path: Path, example: Example) -> Path:
 
 
 def _findings_of(rule: type[Rule], src: Path, example: Example):
-    try:
-        import audit.mapping  # noqa: F401 - the engine (H2); the local harness stands in until it lands
-    except ImportError:
-        return _local_findings(rule, src, example)
     import audit
 
     result = audit.map(src, bandit=False, semgrep=False, cache=False, jobs=1)
     errors = [e for e in result.summary.get("rule_errors", []) if e.get("rule") == rule.id]
     assert not errors, f"{rule.id} raised: {errors}"
     return [f for f in result.finding_list if f.rule_id == rule.id and f.file == example.path]
-
-
-def _local_findings(rule: type[Rule], src: Path, example: Example):
-    """Run one rule on one file with project facts but no route inventory."""
-    import ast
-
-    from audit.rules import ProjectFacts, RuleContext
-
-    modules = {}
-    for path in src.rglob("*.py"):
-        rel = path.relative_to(src).with_suffix("")
-        parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
-        modules[".".join(parts)] = ast.parse(path.read_text())
-    names = {
-        m: frozenset(
-            n.id if isinstance(n, ast.Name) else getattr(n, "name", None) or ""
-            for stmt in tree.body
-            for n in ([stmt] if not isinstance(stmt, (ast.Assign, ast.Import, ast.ImportFrom)) else
-                      (stmt.targets if isinstance(stmt, ast.Assign) else
-                       [ast.Name(a.asname or a.name.split(".")[0]) for a in stmt.names]))
-        )
-        for m, tree in modules.items()
-    }
-    facts = ProjectFacts(packages=frozenset(m.split(".")[0] for m in modules), modules=frozenset(modules),
-                         module_names=names, src_name=src.name)
-    rel = Path(example.path).with_suffix("")
-    ctx = RuleContext(file=example.path, module=".".join(rel.parts), source=example.code,
-                      tree=ast.parse(example.code), project=facts)
-    return list(rule().check(ctx))
 
 
 @pytest.mark.parametrize(("rule", "example"), list(_cases("INVALID")))
