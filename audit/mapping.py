@@ -46,6 +46,7 @@ _SUPPRESS = re.compile(r"#\s*workbench:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECAS
 _PKG = Path(__file__).parent
 
 
+_IN_PROCESS_MAX = 4  # files; fewer than this are analysed without the process pool
 _PROJECT_RULE_FIELDS = ("error_shapes", "upload_size_limit_set", "password_rule_models", "request_fed_params")
 
 
@@ -549,6 +550,10 @@ def _run_chunks(executor, func: Callable, items: list, jobs: int, show: bool, la
     """Submit ``items`` in chunks (few enough to keep IPC low, enough to balance the cores)."""
     if not items:
         return
+    if len(items) <= _IN_PROCESS_MAX:
+        # A warm re-map with a handful of changed files: starting worker processes would cost
+        # more than the work itself.
+        executor, jobs = InProcessExecutor(), 1
     if jobs == 1 and label == "rules":
         items = items[::-1]  # the trees parsed last are still in memory: use them first
     n_chunks = 1 if jobs == 1 else min(len(items), jobs * 4)
