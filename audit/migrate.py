@@ -154,24 +154,30 @@ def migrate_source(source: str, migration: MigrationContext, commands: Iterable[
     except cst.ParserSyntaxError as exc:
         outcome.reason = f"cannot parse: {str(exc).splitlines()[0]}"
         return outcome
+    code = source
+    handler_memo: list = [None]
     for command in commands:
-        if not command.may_change(tree.code):
+        if not command.may_change(code):
             continue
         context = CodemodContext(filename=migration.file, full_module_name=migration.module)
         try:
-            new_tree = command(context, migration).transform_module(tree)
+            codemod = command(context, migration)
+            codemod.handler_memo = handler_memo
+            new_tree = codemod.transform_module(tree)
+            new_code = new_tree.code
         except Exception as exc:  # one broken codemod must not produce a half-rewritten file
             outcome.reason = f"codemod {command.NAME} failed: {type(exc).__name__}: {exc}"
             outcome.applied, outcome.notes, outcome.schemas = [], [], {}
             return outcome
-        if new_tree.code != tree.code:
+        if new_code != code:
             outcome.applied.append(command.NAME)
+            tree, code = new_tree, new_code
+        # (unchanged: the same tree goes on, so the next codemod reuses what was found in it)
         outcome.notes += [w for w in context.warnings if w not in outcome.notes]
         outcome.schemas.update(context.scratch.get(SCHEMAS_KEY, {}))
         outcome.required_env += sorted(context.scratch.get("workbench.required_env", ()))
-        tree = new_tree
     outcome.required_env = sorted(set(outcome.required_env))
-    outcome.code = tree.code
+    outcome.code = code
     return outcome
 
 

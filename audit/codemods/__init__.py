@@ -17,15 +17,24 @@ pydantic models go to ``context.scratch[SCHEMAS_KEY]``.
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 import re
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import ClassVar
+from typing import Any, ClassVar, Iterator
 
 import libcst as cst
-from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
-from libcst.metadata import PositionProvider
+from libcst.codemod import Codemod, CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.matchers._decorators import (
+    CONSTRUCTED_LEAVE_MATCHER_ATTR,
+    CONSTRUCTED_VISIT_MATCHER_ATTR,
+    VISIT_NEGATIVE_MATCHER_ATTR,
+    VISIT_POSITIVE_MATCHER_ATTR,
+)
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..config import Config
 from ..model import Category, Route
@@ -98,7 +107,12 @@ class MigrationCommand(VisitorBasedCodemodCommand):
     #: A regex that any source this codemod can change matches; the driver skips files that
     #: do not (parsing and walking a module 13 times is the migration's main cost).
     APPLIES_TO: ClassVar[str | None] = None
-    METADATA_DEPENDENCIES = (PositionProvider,)
+    #: Positions are only needed for the line numbers in notes: resolved lazily by line_of.
+    METADATA_DEPENDENCIES = ()
+    #: Set by the driver to a one-slot list shared by the codemods of one file: the route
+    #: handlers found in a tree are reused by the next codemod when it gets the same tree
+    #: (the driver passes a tree on unchanged when a codemod changed nothing).
+    handler_memo: list | None = None
 
     @classmethod
     def may_change(cls, source: str) -> bool:
@@ -106,8 +120,73 @@ class MigrationCommand(VisitorBasedCodemodCommand):
         return cls.APPLIES_TO is None or re.search(cls.APPLIES_TO, source) is not None
 
     def __init__(self, context: CodemodContext, migration: MigrationContext | None = None) -> None:
-        super().__init__(context)
+        if _uses_matcher_decorators(type(self)):
+            super().__init__(context)
+        else:
+            # The state MatcherDecoratableTransformer.__init__ sets, without its scan of every
+            # attribute for @m.visit/@m.leave decorators (dir() + getattr per instance: ~15 ms,
+            # paid for every codemod on every file). None of our codemods use them.
+            Codemod.__init__(self, context)
+            self._matchers = {}
+            self._extra_visit_funcs = {}
+            self._extra_leave_funcs = {}
+        self._plain = not _uses_matcher_decorators(type(self))  # (cached per class)
+        self._funcs: dict[tuple[type, str], Any] = {}
+        self._positions: Any = None
         self.migration = migration or MigrationContext(file=context.filename or "")
+
+    # --- traversal: the matcher-aware dispatch of libcst costs three getattr calls with a
+    # formatted name per node; without matcher decorators it reduces to plain CSTTransformer
+    # dispatch, done here with the bound methods looked up once per node type.
+
+    def _func(self, prefix: str, node_type: type, attribute: str = "") -> Any:
+        key = (node_type, prefix + attribute)
+        try:
+            return self._funcs[key]
+        except KeyError:
+            name = f"{prefix}_{node_type.__name__}" + (f"_{attribute}" if attribute else "")
+            func = getattr(self, name, None)
+            if getattr(func, "_is_no_op", False):
+                func = None  # libcst's typed stubs (marked no-op) change nothing: not called
+            self._funcs[key] = func
+            return func
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if not self._plain:
+            return super().on_visit(node)
+        func = self._func("visit", type(node))
+        return func is None or func(node) is not False
+
+    def on_leave(self, original_node, updated_node):  # type: ignore[no-untyped-def]
+        if not self._plain:
+            return super().on_leave(original_node, updated_node)
+        func = self._func("leave", type(original_node))
+        return updated_node if func is None else func(original_node, updated_node)
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        if self._plain and not _has_attribute_hooks(type(self)):
+            return None
+        if not self._plain:
+            return super().on_visit_attribute(node, attribute)
+        func = self._func("visit", type(node), attribute)
+        if func is not None:
+            func(node)
+        return None
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        if self._plain and not _has_attribute_hooks(type(self)):
+            return None
+        if not self._plain:
+            return super().on_leave_attribute(original_node, attribute)
+        func = self._func("leave", type(original_node), attribute)
+        if func is not None:
+            func(original_node)
+        return None
+
+    @contextmanager
+    def _handle_metadata_reference(self, module: cst.Module) -> Iterator[cst.Module]:
+        with _metadata_without_copy(self, module) as tree:
+            yield tree
 
     # --- imports of the added modules -------------------------------------------------------
 
@@ -132,12 +211,21 @@ class MigrationCommand(VisitorBasedCodemodCommand):
             self.context.scratch.setdefault(_RELATIVE_KEY, {}).setdefault((module, level), set()).add(name)
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
-        tree = super().transform_module(tree)
+        # What CodemodCommand.transform_module does (the visit, then libcst's import
+        # visitors when scheduled), with the cheap AddImportsVisitor below.
+        tree = Codemod.transform_module(self, tree)
+        if AddImportsVisitor.CONTEXT_KEY in self.context.scratch:
+            tree = self._instantiate_and_run(_TopLevelAddImports, tree)
+        if RemoveImportsVisitor.CONTEXT_KEY in self.context.scratch:
+            tree = self._instantiate_and_run(RemoveImportsVisitor, tree)
         pending = self.context.scratch.pop(_RELATIVE_KEY, None)
         return _add_relative_imports(tree, pending) if pending else tree
 
     def line_of(self, node: cst.CSTNode) -> int:
-        return self.get_metadata(PositionProvider, node).start.line
+        # Positions cost a full code generation of the module: only computed when a note needs one.
+        if self._positions is None or self._positions[0] is not self.context.wrapper:
+            self._positions = (self.context.wrapper, self.context.wrapper.resolve(PositionProvider))
+        return self._positions[1][node].start.line
 
     def note(self, message: str) -> None:
         """Leave a note for a human (it goes to MIGRATION.json)."""
@@ -157,7 +245,13 @@ class MigrationCommand(VisitorBasedCodemodCommand):
     def _lookup(self) -> tuple[dict[int, str], dict[str, list[Route]]]:
         cache = getattr(self, "_handler_cache", None)
         if cache is None or cache[0] is not self.module:
-            cache = (self.module, _qualnames(self.module), self._handler_routes())
+            memo = self.handler_memo
+            if memo is not None and memo[0] is not None and memo[0][0] is self.module:
+                cache = memo[0]  # an earlier codemod looked at this very tree
+            else:
+                cache = (self.module, _qualnames(self.module), self._handler_routes())
+                if memo is not None:
+                    memo[0] = cache
             self._handler_cache = cache
         return cache[1], cache[2]
 
@@ -176,6 +270,52 @@ class MigrationCommand(VisitorBasedCodemodCommand):
 
 
 _RELATIVE_KEY = "workbench.relative_imports"
+
+
+@contextmanager
+def _metadata_without_copy(codemod: Codemod, module: cst.Module) -> Iterator[cst.Module]:
+    """Codemod._handle_metadata_reference without the deep copy of the module.
+
+    libcst copies the module for its metadata wrapper so that node identities are unique.
+    Our trees come fresh from the parser or from the previous codemod's rewrite (libcst
+    transformers rebuild every node they pass), so the copy, which cost as much as the
+    parse, once per codemod and file, is skipped."""
+    oldwrapper = codemod.context.wrapper
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    with codemod.resolve(wrapper):
+        codemod.context = replace(codemod.context, wrapper=wrapper)
+        try:
+            yield wrapper.module
+        finally:
+            codemod.context = replace(codemod.context, wrapper=oldwrapper)
+
+
+def _is_import_line(stmt: cst.CSTNode) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], (cst.Import, cst.ImportFrom))
+
+
+class _TopLevelAddImports(AddImportsVisitor):
+    """libcst's AddImportsVisitor, without walking the whole module twice.
+
+    It only reads and rewrites the import statements at the top of the module (its
+    gatherer stops at the first statement that is not an import; leave_ImportFrom ignores
+    any other import), so the gatherer is given that prefix and the rewrite does not
+    descend below the module's top-level simple statements. Same result, a fraction of
+    the cost (it runs after every codemod that adds an absolute import)."""
+
+    @contextmanager
+    def _handle_metadata_reference(self, module: cst.Module) -> Iterator[cst.Module]:
+        with _metadata_without_copy(self, module) as tree:
+            yield tree
+
+    def visit_Module(self, node: cst.Module) -> None:
+        cut = next((i for i, stmt in enumerate(node.body) if i > 0 and not _is_import_line(stmt)), len(node.body))
+        super().visit_Module(node.with_changes(body=node.body[:cut]) if cut < len(node.body) else node)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Module):
+            return super().on_visit(node)
+        return isinstance(node, cst.SimpleStatementLine)
 
 
 def _relative_module(node: cst.ImportFrom) -> tuple[str, int]:
@@ -222,6 +362,30 @@ def _add_relative_imports(tree: cst.Module, pending: dict[tuple[str, int], set[s
             last_import += 1
             body.insert(last_import, statement)
     return tree.with_changes(body=body)
+
+
+_MATCHER_ATTRS = (CONSTRUCTED_VISIT_MATCHER_ATTR, CONSTRUCTED_LEAVE_MATCHER_ATTR,
+                  VISIT_POSITIVE_MATCHER_ATTR, VISIT_NEGATIVE_MATCHER_ATTR)
+
+
+@lru_cache(maxsize=None)
+def _uses_matcher_decorators(cls: type) -> bool:
+    """True when a method of ``cls`` carries a libcst matcher decorator (@m.visit,
+    @m.call_if_inside...): such a class keeps libcst's matcher-aware dispatch."""
+    for _name, member in inspect.getmembers(cls, inspect.isfunction):
+        if any(getattr(member, attr, None) for attr in _MATCHER_ATTRS):
+            return True
+    return False
+
+
+@lru_cache(maxsize=None)
+def _has_attribute_hooks(cls: type) -> bool:
+    """True when ``cls`` defines a ``visit_<Node>_<attribute>``/``leave_<Node>_<attribute>``
+    method of its own (libcst's typed stubs are marked no-op and do not count)."""
+    for name, member in inspect.getmembers(cls, inspect.isfunction):
+        if re.match(r"(visit|leave)_[A-Z][A-Za-z]*_[a-z]", name) and not getattr(member, "_is_no_op", False):
+            return True
+    return False
 
 
 def _qualnames(module: cst.Module) -> dict[int, str]:

@@ -105,7 +105,7 @@ def class_decorator_names(cls: cst.ClassDef) -> set[str]:
     return names
 
 
-class GatherRouteHandlersVisitor(m.MatcherDecoratableVisitor):
+class GatherRouteHandlersVisitor(cst.CSTVisitor):
     """Collects the module's route handlers into ``self.handlers`` (qualname -> Handler)."""
 
     def __init__(self) -> None:

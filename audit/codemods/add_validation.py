@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import ParentNodeProvider, PositionProvider
+from libcst.metadata import ParentNodeProvider
 
 from ..model import Category
 from . import SCHEMAS_KEY, MigrationCommand
@@ -71,7 +71,7 @@ class AddValidationCommand(MigrationCommand):
     ORDER = 45
     FIXES = (Category.UNVALIDATED_INPUT,)
     APPLIES_TO = r"request\.(json|get_json|args|form)"
-    METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
+    METADATA_DEPENDENCIES = (ParentNodeProvider,)
 
     def __init__(self, context, migration=None) -> None:
         super().__init__(context, migration)
