@@ -129,14 +129,17 @@ def _rewritable(file: str, config: Config, excluded: pathspec.PathSpec, chosen: 
 # --- route inventory -------------------------------------------------------------------------------
 
 
-def _inventory(src: Path, config_path: str | Path | None) -> tuple[list[Route], str]:
-    """The map's routes (H2's engine) and a note; without the map, codemods find routes themselves."""
+def _inventory(src: Path, config_path: str | Path | None, cache: bool = True) -> tuple[list[Route], str]:
+    """The map's routes (H2's engine) and a note; without the map, codemods find routes themselves.
+
+    Only our own rules run (no bandit/semgrep: the routes are what is needed), through the
+    map's per-file cache (outside SRC), so a repeated migration does not re-analyse the tree."""
     try:
         from .mapping import run_map
     except ImportError:
         return [], "route inventory: the map engine is not available; codemods read route decorators themselves"
     try:
-        result = run_map(src, config=config_path, jobs=1, bandit=False, semgrep=False, cache=False,
+        result = run_map(src, config=config_path, jobs=1, bandit=False, semgrep=False, cache=cache,
                          progress=False, formats="none")
         return list(result.route_list), ""
     except Exception as exc:  # the map is an aid here: its failure must not stop the migration
@@ -286,7 +289,7 @@ def run_migration(
             except (UnicodeDecodeError, OSError) as exc:
                 reasons[f] = f"cannot read: {type(exc).__name__}"
     scan = scan_project({f: s for f, s in sources.items() if not _is_test_code(f)})
-    routes, inventory_note = _inventory(src, config)
+    routes, inventory_note = _inventory(src, config, cache=not dry_run)  # a dry run writes nothing, not even a cache
     package_root = (src / "__init__.py").exists()
 
     jobs_args = []

@@ -155,7 +155,9 @@ class MigrationCommand(VisitorBasedCodemodCommand):
         if not self._plain:
             return super().on_visit(node)
         func = self._func("visit", type(node))
-        return func is None or func(node) is not False
+        descend = func is None or func(node) is not False
+        # Subtrees holding nothing this codemod looks at are kept as they are, not walked.
+        return descend and not isinstance(node, _prunable(type(self)))
 
     def on_leave(self, original_node, updated_node):  # type: ignore[no-untyped-def]
         if not self._plain:
@@ -376,6 +378,51 @@ def _uses_matcher_decorators(cls: type) -> bool:
         if any(getattr(member, attr, None) for attr in _MATCHER_ATTRS):
             return True
     return False
+
+
+# Nodes whose subtrees hold only whitespace, punctuation and tokens (no call, no statement).
+_TRIVIA: tuple[type, ...] = (
+    cst.BaseParenthesizableWhitespace, cst.TrailingWhitespace, cst.EmptyLine, cst.Newline, cst.Comment,
+    cst.Comma, cst.Dot, cst.Colon, cst.Semicolon, cst.AssignEqual, cst.ImportStar, cst.Asynchronous,
+    cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket, cst.LeftCurlyBrace,
+    cst.RightCurlyBrace, cst.BaseUnaryOp, cst.BaseBinaryOp, cst.BaseBooleanOp, cst.BaseCompOp, cst.BaseAugOp,
+    cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis,
+)
+# Nodes that never occur inside an expression.
+_STATEMENT_LEVEL = frozenset({
+    "Module", "FunctionDef", "ClassDef", "Decorator", "If", "Else", "Try", "TryStar", "ExceptHandler",
+    "ExceptStarHandler", "Finally", "For", "While", "With", "Match", "SimpleStatementLine", "IndentedBlock",
+    "SimpleStatementSuite", "Return", "Assign", "AnnAssign", "AugAssign", "Expr", "Raise", "Assert", "Del",
+    "Import", "ImportFrom", "Global", "Nonlocal", "Pass", "Break", "Continue",
+})
+
+
+def _hooked_types(cls: type) -> set[str]:
+    """The node type names ``cls`` has a visit_/leave_ method for (libcst's no-op stubs aside)."""
+    return {name.split("_", 1)[1] for name, member in inspect.getmembers(cls, inspect.isfunction)
+            if re.fullmatch(r"(visit|leave)_[A-Z][A-Za-z]*", name) and not getattr(member, "_is_no_op", False)}
+
+
+@lru_cache(maxsize=None)
+def _prunable(cls: type) -> tuple[type, ...]:
+    """Node types whose subtrees cannot hold a node ``cls`` has a hook for: the traversal does
+    not descend into them (the children stay the same objects; the printed code is the same).
+
+    Trivia when the codemod hooks no trivia; every expression when it only hooks statements."""
+    hooked = _hooked_types(cls)
+    trivia_names = {t.__name__ for t in _TRIVIA}
+    trivia_names |= {sub.__name__ for t in _TRIVIA for sub in _subclasses(t)}
+    prune: tuple[type, ...] = () if hooked & trivia_names else _TRIVIA
+    if hooked <= _STATEMENT_LEVEL:
+        prune += (cst.BaseExpression,)
+    return prune
+
+
+def _subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
 
 
 @lru_cache(maxsize=None)

@@ -108,12 +108,22 @@ def class_decorator_names(cls: cst.ClassDef) -> set[str]:
 class GatherRouteHandlersVisitor(cst.CSTVisitor):
     """Collects the module's route handlers into ``self.handlers`` (qualname -> Handler)."""
 
-    def __init__(self) -> None:
+    def __init__(self, calls: bool = True) -> None:
         super().__init__()
+        # calls=False: the module has no ``add_url_rule`` (so visit_Call finds nothing):
+        # only the statements that can hold a handler's ``def`` are walked, not expressions
+        # or function bodies (nested functions are never handlers). Same handlers, far fewer nodes.
+        self._calls = calls
         self.handlers: dict[str, Handler] = {}
         self.view_classes: dict[str, list[str]] = {}  # class -> its HTTP method names
         self._class_stack: list[str] = []
         self._function_depth = 0
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        descend = super().on_visit(node)
+        if self._calls:
+            return descend
+        return descend and isinstance(node, _HOLDS_DEFS)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._class_stack.append(node.name.value)
@@ -176,8 +186,15 @@ class GatherRouteHandlersVisitor(cst.CSTVisitor):
                 handler.methods.append(method.upper())
 
 
+# The nodes on the way from the module to a ``def`` (the body of a class, an if/try/with/for
+# block at module level...): all a handler search without ``add_url_rule`` walks.
+_HOLDS_DEFS = (cst.Module, cst.IndentedBlock, cst.ClassDef, cst.If, cst.Else, cst.Try, cst.TryStar,
+               cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally, cst.With, cst.For, cst.While,
+               cst.Match, cst.MatchCase)
+
+
 def gather_handlers(module: cst.Module) -> GatherRouteHandlersVisitor:
-    visitor = GatherRouteHandlersVisitor()
+    visitor = GatherRouteHandlersVisitor(calls="add_url_rule" in module.code)
     module.visit(visitor)
     return visitor
 
