@@ -184,13 +184,18 @@ def _parameters(project: Project, ep: Endpoint, path: str) -> None:
     for p in fn.params:
         if p.kind in ("vararg", "kwarg") or p.name in ("self", "cls"):
             continue
-        marker = _marker(project, f, p.default, p.annotation)
+        annotation, ann_file, ann_scope = p.annotation, f, fn.scope
+        alias = project.annotated_alias(f.module, p.annotation, fn.scope)
+        if alias is not None:  # `current_user: CurrentUserDep`: the Annotated[...] it names, where it was written
+            ann_file, annotation, ann_scope = project.files[alias[0]], alias[1], alias[2]
+        marker = _marker(project, f, p.default, annotation)
         if marker in ("Depends", "Security"):
-            dep = p.default if _is_call_named(p.default, ("Depends", "Security")) else _annotated_dep(p.annotation)
-            if dep is not None:
-                ep.guards.append(GuardRef(f.module, dep, fn.scope, "dependency"))
+            if _is_call_named(p.default, ("Depends", "Security")):
+                ep.guards.append(GuardRef(f.module, p.default, fn.scope, "dependency"))
+            elif (dep := _annotated_dep(annotation)) is not None:
+                ep.guards.append(GuardRef(ann_file.module, dep, ann_scope, "dependency"))
             continue
-        ann_name = _type_name(project, f, p.annotation)
+        ann_name = _type_name(project, ann_file, annotation)
         if ann_name in _NOT_DATA:
             continue
         if "{" + p.name + "}" in path or "{" + p.name + ":" in path:
@@ -199,13 +204,13 @@ def _parameters(project: Project, ep: Endpoint, path: str) -> None:
         if ann_name == "UploadFile":
             kind = "files"
         if not kind:
-            kind = "json" if _is_model(project, f, p.annotation) else "args"
+            kind = "json" if _is_model(project, ann_file, annotation) else "args"
         if kind in ("headers", "cookies"):
             continue
         read = f"{kind}:{p.name}"
         if kind == "files":
             ep.uploads = True
-        if p.annotation is None or ann_name in ("Any", "object") or (kind == "files" and p.name not in fn.checked_names):
+        if annotation is None or ann_name in ("Any", "object") or (kind == "files" and p.name not in fn.checked_names):
             # an upload's type says nothing of its content type, size or name: validated only by an explicit check
             ep.untyped_reads.append(read)
         else:

@@ -222,16 +222,57 @@ class Project:
         return entry[1] if entry else None
 
     def literal(self, module: str, value: Any, scope: str = "") -> Any:
-        """A constant behind a name (``PREFIX = "/api"``), or the value itself."""
+        """A constant behind a name (``PREFIX = "/api"``), behind a settings attribute
+        (``settings.API_V1_STR`` with ``settings = Settings()`` and a class default), or the value itself."""
         if isinstance(value, Ref):
             qual = self.resolve(module, value.dotted, scope or value.scope)
             entry = self.assigns.get(qual)
             if entry is not None and not isinstance(entry[1], Ref):
                 return self.literal(entry[0].module, entry[1], entry[2])
+            if entry is None and "." in qual:
+                attr = self._instance_attr(qual)
+                if attr is not None:
+                    return attr
             return value
         if isinstance(value, list):
             return [self.literal(module, v, scope) for v in value]
         return value
+
+    def _instance_attr(self, qual: str) -> str | None:
+        """The string an attribute of a module-level instance holds when nothing changes it:
+        the constructor's keyword, else the class body's default (pydantic ``BaseSettings`` /
+        dataclass style ``API_V1_STR: str = "/api/v1"``). None when it is not that simple."""
+        obj, _, attr = qual.rpartition(".")
+        entry = self.assigns.get(obj)
+        if entry is None or not isinstance(entry[1], Call):
+            return None
+        f, call, scope, _ = entry
+        cls = self.resolve(f.module, call.func, scope)
+        if cls not in self.classes:
+            return None
+        given = self.literal(f.module, call.kw(attr), scope) if call.kw(attr) is not None else None
+        if given is None:
+            found = self.class_attr(cls, attr)
+            if found is None:
+                return None
+            cf, default = found
+            given = self.literal(cf.module, default)
+        return given if isinstance(given, str) else None
+
+    def annotated_alias(self, module: str, annotation: Any, scope: str = "") -> tuple[str, Call, str] | None:
+        """``x: CurrentUserDep`` where ``CurrentUserDep = Annotated[User, Depends(f)]`` (in this module
+        or imported): the alias's module, its ``Annotated[...]`` summary and scope, so the
+        dependency inside is resolved where it was written. None for any other annotation."""
+        if not isinstance(annotation, Ref):
+            return None
+        entry = self.assigns.get(self.resolve(module, annotation.dotted, scope or annotation.scope))
+        if entry is None:
+            return None
+        f, value, alias_scope, _ = entry
+        if isinstance(value, Call) and value.func.endswith("[]") and \
+                self.resolve(f.module, value.func[:-2], alias_scope).rsplit(".", 1)[-1] == "Annotated":
+            return f.module, value, alias_scope
+        return None
 
     # ------------------------------------------------------------ kinds
     def kind(self, qual: str) -> str:
@@ -426,10 +467,16 @@ class Project:
                 init = self.functions.get(f"{target}.__init__")
                 if init:
                     flags.merge(self._transitive(f"{target}.__init__", seen))
-        for dep in fn.dependencies if include_dependencies else ():
+        deps = [(f.module, dep) for dep in fn.dependencies] if include_dependencies else []
+        for p in fn.params if include_dependencies else ():  # `token: TokenDep`, the alias written elsewhere
+            alias = self.annotated_alias(f.module, p.annotation, fn.scope)
+            if alias is not None:
+                deps.extend((alias[0], a) for a in alias[1].args
+                            if isinstance(a, Call) and a.func.rsplit(".", 1)[-1] in ("Depends", "Security"))
+        for dep_module, dep in deps:
             target_ref = dep.arg(0, "dependency")
             if isinstance(target_ref, Ref):
-                target = self.resolve(f.module, target_ref.dotted, target_ref.scope)
+                target = self.resolve(dep_module, target_ref.dotted, target_ref.scope)
                 if self.kind(target) == "scheme":
                     call = self.object_call(target)
                     auto_error = call[1].kw("auto_error", True) if call else True
@@ -440,7 +487,7 @@ class Project:
                 elif target in KNOWN_AUTH:
                     flags.lib = True
             elif isinstance(target_ref, Call):
-                cls = self.resolve(f.module, target_ref.func, target_ref.scope)
+                cls = self.resolve(dep_module, target_ref.func, target_ref.scope)
                 v = self._class_verdict(cls) if cls in self.classes else None
                 if v and v.auth:
                     flags.lib = flags.verifies = flags.rejects = flags.reads_credential = True
