@@ -28,8 +28,10 @@ __all__ = ["Config", "ConfigError", "load_config", "DEFAULT_PUBLIC", "DEFAULT_SE
 # A path is public when one of its segments matches (CONTRACT.md, route flags).
 DEFAULT_PUBLIC = (
     r"log-?in|sign-?in|log-?out|sign-?out|register|sign-?up|token/refresh|refresh(-token)?|"
+    # OAuth2 password-flow token endpoints are where a client logs in ("/login/access-token", "/oauth/token")
+    r"(log-?in|sign-?in)/access[-_]?token|oauth2?/token|"
     r"(password|pwd)[-_/]?(reset|forgot)(/request)?|forgot[-_]?password|reset[-_]?password[-_]?request|"
-    r"health(z|check)?|status|ping|version|docs|openapi(\.json)?|swagger.*|redoc|static",
+    r"health([-_]?check|z)?|status|ping|version|docs|openapi(\.json)?|swagger.*|redoc|static",
 )
 
 # A path is sensitive (needs a rate limit) when one of its segments matches, or the route uploads files.
