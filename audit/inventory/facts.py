@@ -233,7 +233,11 @@ _SECURITY_HEADERS = ("content-security-policy", "strict-transport-security", "x-
 _DEV_SWITCH = re.compile(r"debug|develop|\bdev\b|skip_?auth|disable_?auth|auth_?disabled|no_?auth|testing|bypass|local",
                          re.IGNORECASE)
 _CREDENTIAL_NAME = re.compile(r"token|auth|bearer|credential|api_?key|jwt|header|session|cookie", re.IGNORECASE)
-_CREDENTIAL_HEADERS = re.compile(r"^(authorization|x-api-key|x-auth-token|x-access-token|api-key|x-token|proxy-authorization)$",
+# A header carrying a credential, recognised by the words its name is made of (Authorization,
+# X-API-Key, X-Admin-Token, X-Service-Secret, X-Hub-Signature-256), not by a fixed list;
+# CSRF tokens protect forms, they do not identify the caller.
+_CREDENTIAL_HEADERS = re.compile(r"^(?!.*(?:csrf|xsrf))(?:(?:proxy-)?authorization|(?:[\w-]*[-_])?"
+                                 r"(?:api[-_]?key|apikey|access[-_]?key|token|secret|auth|signature)(?:[-_][\w-]*)?)$",
                                  re.IGNORECASE)
 _REQUEST_SOURCES = {  # attribute of the request object -> read kind
     "json": "json", "get_json": "json", "form": "form", "args": "args", "values": "values", "files": "files",
@@ -787,7 +791,9 @@ class _FunctionAnalysis:
                 self.fn.reads_credential = True
         if any(isinstance(op, (ast.Eq, ast.NotEq)) for op in node.ops):
             names = {p.id for p in parts if isinstance(p, ast.Name)}
-            if names & self.credential_vars and not any(isinstance(p, ast.Constant) for p in parts):
+            # token != secret, or inline: request.headers["X-API-Key"] != os.environ["API_KEY"]
+            credential = bool(names & self.credential_vars) or any(self._is_credential_read(p) for p in parts)
+            if credential and not any(isinstance(p, ast.Constant) for p in parts):
                 self.fn.verifies = True
 
     def _return(self, node: ast.Return) -> None:

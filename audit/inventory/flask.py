@@ -192,14 +192,31 @@ def _interpret_owner_call(project: Project, f: FileFacts, call: Call, attr: str,
             target_owner.before.append(GuardRef(f.module, fn_ref, scope, "before_request"))
 
 
+def _unwrap_view(f: FileFacts, view: Any, scope: str) -> tuple[Any, list[GuardRef]]:
+    """``login_required(view)`` / ``roles_required("admin")(view)`` / ``a(b(View.as_view("v")))``
+    as passed to ``add_url_rule``: the wrapped view and the wrappers (outermost first), each
+    judged like the decorator it is."""
+    wrappers: list[GuardRef] = []
+    while (isinstance(view, Call) and view.func and not view.func.endswith(".as_view") and len(view.args) == 1
+           and isinstance(view.args[0], (Ref, Call)) and len(wrappers) < 10):
+        # a decorator factory's result (``roles_required("admin")``) is summarised as "roles_required()"
+        wrapper = view.func[:-2] if view.func.endswith("()") else view.func
+        if not wrapper or "(" in wrapper:
+            break
+        wrappers.append(GuardRef(f.module, Ref(wrapper, view.scope or scope), view.scope or scope))
+        view = view.args[0]
+    return view, wrappers
+
+
 def _add_view(project: Project, f: FileFacts, o, rule: str, view: Any, methods: list[str] | None, scope: str) -> None:
+    view, wrappers = _unwrap_view(f, view, scope)
     if isinstance(view, Ref):
         qual = project.resolve(f.module, view.dotted, view.scope or scope)
         entry = project.function(qual)
         if entry is None:
             return
         ff, fn = entry
-        guards = [GuardRef(ff.module, d, fn.scope) for d in fn.decorators]
+        guards = wrappers + [GuardRef(ff.module, d, fn.scope) for d in fn.decorators]
         o.decls.append(_Decl(o.qual, rule, methods or ["GET"], ff, fn, fn.name, guards))
         return
     if isinstance(view, Call) and view.func.endswith(".as_view"):
@@ -211,10 +228,10 @@ def _add_view(project: Project, f: FileFacts, o, rule: str, view: Any, methods: 
         kind = project.kind(cls_qual)
         attr_methods = project.class_attr(cls_qual, "methods")
         declared = methods or (string_list(attr_methods[1]) if attr_methods else None)
-        class_guards = []
+        class_guards = list(wrappers)
         decorators = project.class_attr(cls_qual, "decorators")
         if decorators and isinstance(decorators[1], list):
-            class_guards = [GuardRef(decorators[0].module, d, "", "class decorators") for d in decorators[1]]
+            class_guards += [GuardRef(decorators[0].module, d, "", "class decorators") for d in decorators[1]]
         if kind == "methodview":
             implemented = [v for v in _VERBS if project.method(cls_qual, v)]
             verbs = [m.lower() for m in declared] if declared else implemented
