@@ -1,9 +1,10 @@
 """Audit and migration workbench: Map -> Breakdown -> Mitigate -> Deploy for legacy web backends."""
 
-from .api import map, migrate, plan, run, verify
+from .api import integrity, map, migrate, plan, run, verify
 from .model import Category, Finding, Location, Route, Severity
 
-__all__ = sorted(["Category", "Finding", "Location", "Route", "Severity", "map", "migrate", "plan", "run", "verify"])
+__all__ = sorted(["Category", "Finding", "Location", "Route", "Severity", "integrity", "map", "migrate", "plan", "run",
+                  "verify"])
 __version__ = "0.1.0"
 
 
@@ -18,7 +19,7 @@ import types as _types
 
 class _Package(_types.ModuleType):
     def __setattr__(self, name: str, value: object) -> None:
-        if name in {"map", "migrate", "plan", "run", "verify"} and isinstance(value, _types.ModuleType):
+        if name in {"integrity", "map", "migrate", "plan", "run", "verify"} and isinstance(value, _types.ModuleType):
             return
         super().__setattr__(name, value)
 

@@ -12,8 +12,9 @@ if TYPE_CHECKING:  # imported lazily so that `import audit` stays cheap
     from .migrate import MigrationResult
     from .plan import Plan
     from .verify import VerifyResult
+    from .integrity import IntegrityReport
 
-__all__ = ["map", "migrate", "plan", "run", "verify"]
+__all__ = ["integrity", "map", "migrate", "plan", "run", "verify"]
 
 
 def map(  # noqa: A001 - the contract's verb
@@ -75,11 +76,35 @@ def verify(
     out: str | Path | None = None,
     expected: "MapResult | str | Path | None" = None,
     env: dict[str, str] | None = None,
+    config: str | Path | None = None,
+    seed: str | None = None,
+    timeout: float = 300,
+    **options: Any,
 ) -> "VerifyResult":
-    """Build the app at ``app`` in a subprocess, probe every route in-process, compare with the map."""
+    """Build the app at ``app`` in a subprocess, probe every route in-process, compare with the map.
+
+    ``config``: workbench.toml (sensitive routes); ``seed``: ``module:function`` filling the
+    probe's database (found by itself when omitted); ``timeout``: seconds for the subprocess;
+    ``options``: the rest of :func:`audit.verify.run_verify` (legacy, checks, repeats...)."""
     from .verify import run_verify
 
-    return run_verify(app, factory=factory, out=out, expected=expected, env=env)
+    return run_verify(app, factory=factory, out=out, expected=expected, env=env, config=config, seed=seed,
+                      timeout=timeout, **options)
+
+
+def integrity(
+    src: str | Path,
+    *,
+    legacy: str | Path | None = None,
+    imports: bool = True,
+    config: str | Path | None = None,
+    factory: str | None = None,
+) -> "IntegrityReport":
+    """The pre-deploy gate: critical files present and non-empty, project-local imports
+    resolve, every Python file compiles, docs name existing files (``.ok``, ``.problems``)."""
+    from .integrity import check_integrity
+
+    return check_integrity(src, legacy=legacy, imports=imports, config=config, factory=factory)
 
 
 def run(

@@ -67,7 +67,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--factory", default=None, help="module:function building the app")
     p.add_argument("--out", default="reports/verify")
     p.add_argument("--expected", default=None, help="a map output folder to compare with (default: map APP)")
+    p.add_argument("--seed", default=None,
+                   help="module:function (or cli:NAME, or none) filling the probe's database (default: found)")
+    p.add_argument("--timeout", type=float, default=300, help="seconds the app may take to build and answer")
     _common(p)
+
+    p = sub.add_parser("integrity", help="pre-deploy gate: critical files, imports, compile, docs naming files")
+    p.add_argument("src", type=_existing_dir)
+    p.add_argument("--legacy", type=_existing_dir, default=None, help="the tree SRC was migrated from")
+    p.add_argument("--factory", default=None, help="module:function building the app (default: found)")
+    p.add_argument("--no-imports", action="store_true",
+                   help="static checks only (nothing is imported): fast enough for a pre-commit hook")
+    p.add_argument("--config", default=None, help="workbench.toml with [integrity] critical_files")
 
     p = sub.add_parser("run", help="the whole pipeline through the notebooks, with HTML reports")
     p.add_argument("--legacy", type=_existing_dir, default=Path("legacy_app"))
@@ -131,11 +142,21 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     if args.command == "verify":
         try:
-            result = api.verify(args.app, factory=args.factory, out=args.out, expected=args.expected)
+            result = api.verify(args.app, factory=args.factory, out=args.out, expected=args.expected,
+                                config=args.config, seed=args.seed, timeout=args.timeout)
         except ValueError as exc:  # no/several factories, a bad --factory or --expected
             raise UsageError(str(exc)) from exc
         print(result.describe(), file=sys.stderr)
         return EXIT_OK if result.ok else EXIT_FINDINGS
+
+    if args.command == "integrity":
+        try:
+            report = api.integrity(args.src, legacy=args.legacy, imports=not args.no_imports, config=args.config,
+                                   factory=args.factory)
+        except ValueError as exc:  # an unreadable [integrity] table, a bad --factory
+            raise UsageError(str(exc)) from exc
+        print(report.describe(), file=sys.stderr)
+        return EXIT_OK if report.ok else EXIT_FINDINGS
 
     if args.command == "run":
         params = {}

@@ -1,34 +1,52 @@
-"""Check imports and files: does the app's code hang together?
+"""``workbench integrity SRC``: the gate before deploying. Does the app's code hang together?
 
-Five checks, each reported as :class:`Problem` rows:
+Each check reports :class:`Problem` rows (``error`` fails the gate, ``warning`` does not):
 
-* ``import-error``: a module of the app does not import (run in a subprocess, never in
-  the workbench process: importing runs the app's code);
-* ``doc-missing-file``: a markdown document inside the app names a file (``routes/x.py``)
-  that does not exist;
+* ``critical-file-missing`` / ``critical-file-empty``: a file of the critical-files registry
+  is gone or empty. The registry is, together: the lines of ``.workbench-critical`` or
+  ``CRITICAL_FILES`` in the app (paths or globs relative to it, ``#`` comments), the
+  ``[integrity] critical_files`` list of ``workbench.toml`` (``--config``, else the app's
+  own), and what is inferred: the module holding the app factory, the modules a migration
+  added (``MIGRATION.json``'s ``added_modules``: the security setup and the schemas) and
+  the entry points present (``__main__.py``, ``wsgi.py``, ``asgi.py``, ``app.py``,
+  ``main.py``, ``manage.py``);
+* ``broken-import``: a project-local import (relative, or of the app's own package or
+  modules) names a module or a name that does not exist; read from the source, so imports
+  inside functions count too;
+* ``import-error``: a module of the app fails when imported (run in a subprocess, never in
+  the workbench process: importing runs the app's code; skipped with ``imports=False``);
+* ``syntax-error``: a Python file that does not compile;
+* ``doc-missing-file``: a markdown/reST document inside the app names a file
+  (``routes/x.py``) that does not exist;
 * ``empty-module``: a module with no code at all (a warning; empty ``__init__.py`` files
   are normal and not listed);
-* ``missing-file``: a file of the legacy tree that the target tree lacks (when both are given);
-* ``syntax-error``: a module that does not even parse.
+* ``missing-file``: a file of the legacy tree that the target tree lacks (when both are given).
 
-``verify`` runs these together with its route probes; :func:`check_integrity` runs them alone.
+:func:`check_integrity` runs them all; ``verify`` runs the same checks and reports them
+beside (not inside) its verdict.
 """
 
 from __future__ import annotations
 
 import ast
+import fnmatch
 import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
-__all__ = ["IntegrityReport", "Problem", "app_modules", "check_integrity", "import_problems", "probe_command",
-           "probe_env", "run_probe", "static_problems"]
+__all__ = ["REGISTRY_FILES", "IntegrityReport", "Problem", "app_modules", "check_integrity", "critical_files",
+           "import_problems", "integrity_problems", "local_import_problems", "probe_command", "probe_env",
+           "run_probe", "static_problems"]
+
+REGISTRY_FILES = (".workbench-critical", "CRITICAL_FILES")
+_ENTRY_POINTS = ("__main__.py", "wsgi.py", "asgi.py", "app.py", "main.py", "manage.py")
 
 # Folders that are not the app's code (or not importable as part of it).
 _SKIP_DIRS = {".git", ".venv", "venv", "env", "node_modules", "site-packages", "__pycache__", ".mypy_cache",
@@ -44,7 +62,7 @@ _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
 class Problem:
     """One integrity problem; ``severity`` is ``error`` (fails verify) or ``warning``."""
 
-    kind: str  # import-error | doc-missing-file | empty-module | missing-file
+    kind: str  # critical-file-missing | critical-file-empty | broken-import | import-error | syntax-error | ...
     file: str  # relative to the app folder, forward slashes ("" when not about one file)
     detail: str
     severity: str = "error"
@@ -67,8 +85,10 @@ class IntegrityReport:
 
     def describe(self) -> str:
         if not self.problems:
-            return f"integrity: {self.modules_checked} modules import, docs and files consistent"
-        lines = [f"integrity: {len(self.problems)} problem(s)"]
+            return (f"integrity: critical files present, imports resolve ({self.modules_checked} modules imported), "
+                    "every file compiles, docs name existing files")
+        errors = sum(p.severity == "error" for p in self.problems)
+        lines = [f"integrity: {errors} error(s), {len(self.problems) - errors} warning(s)"]
         lines += [f"  {p.severity:7} {p.kind:16} {p.file}{':' + str(p.line) if p.line else ''}  {p.detail}"
                   for p in self.problems]
         return "\n".join(lines)
@@ -115,7 +135,7 @@ def static_problems(app_dir: Path, legacy: Path | None = None) -> list[Problem]:
 def _doc_problems(app_dir: Path) -> list[Problem]:
     problems = []
     for doc in _walk(app_dir):
-        if doc.suffix.lower() not in (".md", ".markdown"):
+        if doc.suffix.lower() not in (".md", ".markdown", ".rst"):
             continue
         rel_doc = doc.relative_to(app_dir).as_posix()
         for number, text in enumerate(doc.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
@@ -141,16 +161,22 @@ def _exists(named: str, doc_dir: Path, app_dir: Path) -> bool:
 def _empty_modules(app_dir: Path) -> list[Problem]:
     problems = []
     for path in _walk(app_dir):
-        if path.suffix != ".py" or path.name == "__init__.py":
+        if path.suffix != ".py":
             continue
+        source = path.read_text(encoding="utf-8", errors="replace")
         try:
-            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+            # compile, not just parse: 'return' outside a function, bad nonlocal... fail here too
+            tree = compile(source, str(path), "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+            compile(tree, str(path), "exec", dont_inherit=True)
         except SyntaxError as exc:
             problems.append(Problem("syntax-error", path.relative_to(app_dir).as_posix(), str(exc.msg),
                                     line=exc.lineno))
             continue
+        except ValueError as exc:  # source with NUL bytes
+            problems.append(Problem("syntax-error", path.relative_to(app_dir).as_posix(), str(exc)))
+            continue
         body = [n for n in tree.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
-        if not body:
+        if not body and path.name != "__init__.py":
             problems.append(Problem("empty-module", path.relative_to(app_dir).as_posix(),
                                     "the module has no code", severity="warning"))
     return problems
@@ -164,10 +190,220 @@ def _missing_files(legacy: Path, target: Path) -> list[Problem]:
             for rel in sorted(files(legacy) - files(target))]
 
 
+# --- the critical-files registry -------------------------------------------------------
+
+
+def critical_files(app_dir: str | Path, config: str | Path | None = None, factory: str | None = None
+                   ) -> dict[str, str]:
+    """The registry: ``{pattern relative to the app: why it is critical}`` (see the module doc).
+
+    ``config``: a workbench.toml (default: the app's own, if any); ``factory``:
+    ``module:function`` (default: found by ``verify.find_factory``; none found is fine)."""
+    app_dir = Path(app_dir).resolve()
+    registry: dict[str, str] = {}
+    for name in REGISTRY_FILES:
+        listing = app_dir / name
+        if listing.is_file():
+            for line in listing.read_text(encoding="utf-8", errors="replace").splitlines():
+                entry = line.split("#", 1)[0].strip()
+                if entry:
+                    registry.setdefault(entry.lstrip("./") if entry.startswith("./") else entry, f"listed in {name}")
+    toml_path = Path(config) if config else app_dir / "workbench.toml"
+    if toml_path.is_file():
+        try:
+            table = tomllib.loads(toml_path.read_text(encoding="utf-8")).get("integrity", {})
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"{toml_path}: cannot read [integrity]: {exc}") from None
+        listed = table.get("critical_files", [])
+        if not isinstance(listed, list) or not all(isinstance(x, str) for x in listed):
+            raise ValueError(f"{toml_path}: integrity.critical_files must be a list of strings")
+        for entry in listed:
+            registry.setdefault(entry, f"[integrity] critical_files of {toml_path.name}")
+    migration = app_dir / "MIGRATION.json"
+    if migration.is_file():
+        try:
+            added = json.loads(migration.read_text(encoding="utf-8")).get("added_modules") or {}
+        except (OSError, ValueError):
+            added = {}
+        for rel in added:
+            registry.setdefault(str(rel), "added by the migration (MIGRATION.json)")
+    factory_file = _factory_file(app_dir, factory)
+    if factory_file:
+        registry.setdefault(factory_file, "holds the app factory")
+    for name in _ENTRY_POINTS:
+        if (app_dir / name).is_file():
+            registry.setdefault(name, "an entry point")
+    return registry
+
+
+def _factory_file(app_dir: Path, factory: str | None) -> str | None:
+    from .verify import FactoryError, _module_path, find_factory
+
+    try:
+        module = (factory or find_factory(app_dir)).partition(":")[0]
+    except FactoryError:
+        return None
+    if (app_dir / "__init__.py").exists() and "." not in module:
+        module = f"{app_dir.name}"  # the package itself
+    elif (app_dir / "__init__.py").exists():
+        module = f"{app_dir.name}.{module.split('.', 1)[1]}"
+    path = _module_path(app_dir, module)
+    return path.relative_to(app_dir).as_posix() if path.is_relative_to(app_dir) else None
+
+
+def _critical_problems(app_dir: Path, registry: dict[str, str]) -> list[Problem]:
+    problems = []
+    for pattern, why in registry.items():
+        if any(ch in pattern for ch in "*?["):
+            matches = [p for p in _walk(app_dir) if fnmatch.fnmatch(p.relative_to(app_dir).as_posix(), pattern)]
+            if not matches:
+                problems.append(Problem("critical-file-missing", pattern, f"no file matches ({why})"))
+            paths = matches
+        else:
+            path = app_dir / pattern
+            if not path.exists():
+                problems.append(Problem("critical-file-missing", pattern, f"critical file is missing ({why})"))
+                continue
+            paths = [path] if path.is_file() else []
+        for path in paths:
+            try:
+                empty = not path.read_bytes().strip()
+            except OSError as exc:
+                problems.append(Problem("critical-file-missing", path.relative_to(app_dir).as_posix(),
+                                        f"cannot be read: {exc.strerror}"))
+                continue
+            if empty:
+                problems.append(Problem("critical-file-empty", path.relative_to(app_dir).as_posix(),
+                                        f"critical file is empty ({why})"))
+    return problems
+
+
+# --- project-local imports, read from the source ------------------------------------------
+
+
+def local_import_problems(app_dir: str | Path) -> list[Problem]:
+    """Imports that should resolve inside the app (relative ones, and those of the app's own
+    package or top-level modules) but name a module or a name that is not there."""
+    app_dir = Path(app_dir).resolve()
+    is_package = (app_dir / "__init__.py").exists()
+    own_top = {app_dir.name} if is_package else {p.stem for p in app_dir.glob("*.py")} | {
+        p.name for p in app_dir.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    root = app_dir.parent if is_package else app_dir
+    problems = []
+    for path in _walk(app_dir):
+        if path.suffix != ".py":
+            continue
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+        except (SyntaxError, ValueError):
+            continue  # reported as syntax-error
+        rel = path.relative_to(app_dir).as_posix()
+        package = path.parent  # the package a relative import starts from
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package
+                    for _ in range(node.level - 1):
+                        base = base.parent
+                    if not base.is_relative_to(root):
+                        continue
+                    target = base.joinpath(*node.module.split(".")) if node.module else base
+                    shown = "." * node.level + (node.module or "")
+                elif node.module and node.module.split(".")[0] in own_top:
+                    target, shown = root.joinpath(*node.module.split(".")), node.module
+                else:
+                    continue
+                problems += _check_from(target, shown, node, rel)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.split(".")[0] in own_top:
+                        target = root.joinpath(*alias.name.split("."))
+                        if _source_of(target) is None:
+                            problems.append(Problem("broken-import", rel, f"import {alias.name}: no such module",
+                                                    line=node.lineno))
+    return problems
+
+
+def _source_of(target: Path) -> Path | None:
+    if target.with_suffix(".py").is_file():
+        return target.with_suffix(".py")
+    if (target / "__init__.py").is_file():
+        return target / "__init__.py"
+    if target.is_dir():  # a namespace package
+        return target
+    return None
+
+
+def _check_from(target: Path, shown: str, node: ast.ImportFrom, rel: str) -> list[Problem]:
+    found = _source_of(target)
+    if found is None:
+        return [Problem("broken-import", rel, f"from {shown} import ...: no module {shown}", line=node.lineno)]
+    names = _top_level_names(found) if found.is_file() else set()
+    if names is None:  # star import or module __getattr__: anything may exist
+        return []
+    missing = [a.name for a in node.names if a.name != "*" and a.name not in names
+               and _source_of(target / a.name) is None]
+    return [Problem("broken-import", rel, f"from {shown} import {name}: {shown} has no {name}", line=node.lineno)
+            for name in missing]
+
+
+def _top_level_names(path: Path) -> set[str] | None:
+    """Names a module defines at its top level (through if/try/with blocks); None when it
+    may define any name (a star import, a module-level ``__getattr__``, ``globals()`` writes)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except (SyntaxError, ValueError):
+        return None
+    names: set[str] = set()
+    pending = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            if node.name == "__getattr__":
+                return None
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name == "*":
+                    return None
+                names.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.With,
+                               ast.AsyncWith)):
+            targets = node.targets if isinstance(node, ast.Assign) else \
+                [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)) else \
+                [i.optional_vars for i in node.items if i.optional_vars is not None]
+            for target in targets:
+                names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+        if isinstance(node, (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.While)) or \
+                type(node).__name__ == "TryStar":
+            for field_name in ("body", "orelse", "finalbody", "handlers"):
+                pending += getattr(node, field_name, [])
+        if isinstance(node, ast.ExceptHandler):
+            pending += node.body
+        if isinstance(node, ast.Expr) and "globals()" in ast.unparse(node):
+            return None
+    return names
+
+
+def integrity_problems(app_dir: Path, data: dict | None = None, *, legacy: str | Path | None = None,
+                       config: str | Path | None = None, factory: str | None = None) -> list[Problem]:
+    """Every check on ``app_dir``; ``data`` is the probe subprocess's answer (its imports)."""
+    app_dir = Path(app_dir).resolve()
+    problems = _critical_problems(app_dir, critical_files(app_dir, config, factory))
+    static = local_import_problems(app_dir)
+    explained = {p.file for p in static}
+    # A module whose import fails because of a broken import already listed: said once.
+    runtime = [p for p in import_problems(app_dir, data or {})
+               if not (p.file in explained and re.search(r"\b(ImportError|ModuleNotFoundError)\b", p.detail))]
+    return problems + static + runtime + static_problems(app_dir, Path(legacy) if legacy else None)
+
+
 def probe_command(app_dir: Path, result: Path, factory: str | None = None, modules: Iterable[str] = (),
-                  secret: str = "") -> list[str]:
+                  secret: str = "", plan: Path | None = None) -> list[str]:
     """The command line of the probe subprocess (audit/probe.py)."""
     cmd = [sys.executable, "-m", "audit.probe", "--app", str(app_dir), "--result", str(result)]
+    if plan:
+        cmd += ["--plan", str(plan)]
     if factory:
         cmd += ["--factory", factory]
     if modules:
@@ -192,19 +428,25 @@ def probe_env(extra: dict[str, str] | None, workdir: Path) -> dict[str, str]:
 
 
 def run_probe(app_dir: Path, factory: str | None, modules: list[str], env: dict[str, str] | None,
-              timeout: float) -> dict:
-    """Run the probe subprocess and return its JSON result (``error`` set when it failed)."""
+              timeout: float, plan: dict[str, Any] | None = None) -> dict:
+    """Run the probe subprocess and return its JSON result (``error`` set when it failed:
+    the app crashed the interpreter, or did not finish within ``timeout`` seconds)."""
     with tempfile.TemporaryDirectory(prefix="workbench-verify-") as tmp:
         workdir = Path(tmp)
         full_env = probe_env(env, workdir)
         result = workdir / "result.json"
-        cmd = probe_command(app_dir, result, factory, modules, full_env["JWT_SECRET"])
+        plan_file = None
+        if plan:
+            plan_file = workdir / "plan.json"
+            plan_file.write_text(json.dumps(plan))
+        cmd = probe_command(app_dir, result, factory, modules, full_env["JWT_SECRET"], plan_file)
         try:
             done = subprocess.run(cmd, cwd=workdir, env=full_env, capture_output=True, text=True,
                                   timeout=timeout, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
-            return {"error": f"the app did not finish building and probing within {timeout:.0f}s",
-                    "routes": [], "imports": []}
+            what = "building and probing" if factory else "importing its modules"
+            return {"error": f"the app did not finish {what} within {timeout:g}s (it hangs, or is too slow); "
+                             "the probe was stopped", "routes": [], "imports": []}
         if not result.exists():
             tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
             return {"error": "probe failed: " + " | ".join(tail), "routes": [], "imports": []}
@@ -214,17 +456,17 @@ def run_probe(app_dir: Path, factory: str | None, modules: list[str], env: dict[
 
 
 def check_integrity(app_dir: str | Path, legacy: str | Path | None = None, env: dict[str, str] | None = None,
-                    imports: bool = True, timeout: float = 300) -> IntegrityReport:
-    """Run every integrity check on the app at ``app_dir`` (imports in a subprocess)."""
+                    imports: bool = True, timeout: float = 300, *, config: str | Path | None = None,
+                    factory: str | None = None) -> IntegrityReport:
+    """Run every integrity check on the app at ``app_dir`` (imports in a subprocess unless
+    ``imports`` is false: the static checks alone are fast enough for a pre-commit hook)."""
     app_dir = Path(app_dir).resolve()
     if not app_dir.is_dir():
         raise ValueError(f"{app_dir}: not a directory")
-    problems = static_problems(app_dir, Path(legacy) if legacy else None)
     modules = app_modules(app_dir) if imports else []
-    if modules:
-        data = run_probe(app_dir, None, modules, env, timeout)
-        problems = import_problems(app_dir, data) + problems
-    return IntegrityReport(problems, len(modules))
+    data = run_probe(app_dir, None, modules, env, timeout) if modules else {}
+    return IntegrityReport(integrity_problems(app_dir, data, legacy=legacy, config=config, factory=factory),
+                           len(modules))
 
 
 def import_problems(app_dir: Path, data: dict) -> list[Problem]:

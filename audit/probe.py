@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import importlib
 import inspect
+import io
 import json
 import os
 import re
 import sys
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 __all__ = ["LiveRoute", "build_app", "fill_path", "import_target", "import_modules", "is_envelope", "main",
            "make_token", "probe_app", "served_routes"]
@@ -49,6 +51,11 @@ class LiveRoute:
     handler: str  # function name, or ``Class.method`` for class-based views
     framework: str
     params: dict[str, str] = field(default_factory=dict)  # path parameter -> converter/type
+    view: Any = field(default=None, repr=False, compare=False)  # the handler function (not serialised)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: dict(v) if isinstance(v := getattr(self, f.name), dict) else v
+                for f in fields(self) if f.name != "view"}
 
 
 def import_target(app_dir: Path, factory: str) -> tuple[str, str, Path]:
@@ -118,7 +125,8 @@ def _flask_routes(app: Any, app_dir: Path) -> Iterator[LiveRoute]:
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             located = _locate(view, method, app_dir)
             if located:
-                yield LiveRoute(method, rule.rule, *located, framework="flask", params=params)
+                file, line, handler, func = located
+                yield LiveRoute(method, rule.rule, file, line, handler, "flask", params, view=func)
 
 
 def _fastapi_routes(app: Any, app_dir: Path) -> Iterator[LiveRoute]:
@@ -129,7 +137,8 @@ def _fastapi_routes(app: Any, app_dir: Path) -> Iterator[LiveRoute]:
         for method in sorted(set(methods) - {"HEAD", "OPTIONS"}):
             located = _locate(endpoint, method, app_dir)
             if located:
-                yield LiveRoute(method, path, *located, framework="fastapi", params=params)
+                file, line, handler, func = located
+                yield LiveRoute(method, path, file, line, handler, "fastapi", params, view=func)
 
 
 def _fastapi_endpoints(app: Any) -> Iterator[tuple[str, set[str], Any]]:
@@ -161,8 +170,8 @@ def _fastapi_path_params(path: str, endpoint: Any) -> dict[str, str]:
     return params
 
 
-def _locate(view: Any, method: str, app_dir: Path) -> tuple[str, int, str] | None:
-    """(file, def line, handler name) of the code serving ``method``; None outside app_dir."""
+def _locate(view: Any, method: str, app_dir: Path) -> tuple[str, int, str, Any] | None:
+    """(file, def line, handler name, function) of the code serving ``method``; None outside app_dir."""
     view_class = getattr(view, "view_class", None)
     if view_class is not None:
         func = getattr(view_class, method.lower(), None)
@@ -181,7 +190,7 @@ def _locate(view: Any, method: str, app_dir: Path) -> tuple[str, int, str] | Non
     if not path.is_relative_to(app_dir):
         return None
     line = _def_line(str(path), code.co_firstlineno, func.__name__)
-    return path.relative_to(app_dir).as_posix(), line, name_prefix + func.__name__
+    return path.relative_to(app_dir).as_posix(), line, name_prefix + func.__name__, func
 
 
 def _def_line(filename: str, first_line: int, name: str) -> int:
@@ -206,24 +215,44 @@ def _functions(filename: str) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, .
 
 SAMPLE_VALUES = {"int": "1", "integer": "1", "float": "1.5", "uuid": "00000000-0000-4000-8000-000000000001",
                  "path": "sample/file.txt", "any": "sample"}
+# Path parameters that name another user: the probe acts on user 2 while logged in as user 1,
+# so that "ban user", "follow user" or "delete user" never act on the probe's own identity.
+_OTHER_USER = re.compile(r"(?i)(^|_)(user|member|other|recipient|friend|follow\w*|target|account|uid)(_?id)?$")
 _LEAK_MARKERS = ("Traceback (most recent call last)", 'File "/', "Exception:", "Error:")
+_BODY_METHODS = ("POST", "PUT", "PATCH")
+_SAFE_METHODS = ("GET",)
+PROBE_SUB = "1"  # the token's user: the first row a seed creates
+REPEATS = 20  # calls per route for the latency figures
+RATE_LIMIT_ATTEMPTS = 120  # calls to a sensitive route before concluding it has no limit
 
 
-def fill_path(path: str, params: dict[str, str]) -> str:
-    """``/items/<int:item_id>`` -> ``/items/1``: sample values that the converters accept."""
+def fill_path(path: str, params: dict[str, str], row_id: str | None = None) -> str:
+    """``/items/<int:item_id>`` -> ``/items/1``: sample values that the converters accept.
+
+    Numeric parameters get ``row_id`` (default 1), or 2 when they name another user (the
+    probe's token is user 1)."""
 
     def sample(name: str, kind: str) -> str:
-        return SAMPLE_VALUES.get((params.get(name) or kind or "").lower(), "sample")
+        kind = (params.get(name) or kind or "").lower()
+        if kind in ("int", "integer"):
+            if row_id is not None:
+                return row_id
+            return "2" if _OTHER_USER.search(name) else "1"
+        return SAMPLE_VALUES.get(kind, "sample")
 
     path = re.sub(r"<(?:([^:<>]+):)?([^<>]+)>", lambda m: sample(m.group(2), m.group(1) or "string"), path)
     return re.sub(r"{([^}:]+)(?::([^}]*))?}", lambda m: sample(m.group(1), m.group(2) or ""), path)
 
 
-def make_token(secret: str, sub: str = "1", lifetime: int = 600) -> str:
+def make_token(secret: str, sub: str = PROBE_SUB, lifetime: int = 600) -> str:
+    """An HS256 bearer token as the contract describes it; a negative ``lifetime`` gives an
+    expired one. Each token is unique (``jti``), so an app that revokes one on logout does
+    not refuse the next."""
     import jwt
 
     now = int(time.time())
-    return jwt.encode({"sub": sub, "iat": now, "exp": now + lifetime}, secret, algorithm="HS256")
+    claims = {"sub": sub, "iat": min(now, now + lifetime), "exp": now + lifetime, "jti": os.urandom(8).hex()}
+    return jwt.encode(claims, secret, algorithm="HS256")
 
 
 def is_envelope(body: Any) -> bool:
@@ -232,33 +261,88 @@ def is_envelope(body: Any) -> bool:
             and isinstance(body["error"].get("code"), str) and isinstance(body["error"].get("message"), str))
 
 
-def _answer(status: int, headers: Any, text: str) -> dict[str, Any]:
+def _answer(status: int, headers: Any, text: str, ms: float) -> dict[str, Any]:
     try:
         body = json.loads(text) if text else None
     except ValueError:
         body = None
     lower = {k.lower() for k in headers.keys()}
+    envelope = is_envelope(body)
+    details = body["error"].get("details") if envelope else None
     return {
         "status": status,
-        "envelope": is_envelope(body),
+        "ms": round(ms, 3),
+        "envelope": envelope,
+        "code": body["error"]["code"] if envelope else None,
+        "details": len(details) if isinstance(details, list) else None,
         "csp": "content-security-policy" in lower,
         "hsts": "strict-transport-security" in lower,
         "nosniff": headers.get("X-Content-Type-Options", "").lower() == "nosniff",
         "response_time": any(h.lower() in lower for h in TIMING_HEADERS),
+        "retry_after": headers.get("Retry-After"),
         "leak": status >= 500 and any(marker in text for marker in _LEAK_MARKERS),
     }
+
+
+@dataclass
+class Request:
+    """One request of a probe: what is sent (and what the CSV says was sent)."""
+
+    method: str
+    url: str
+    token: str | None = None  # a bearer token, or None
+    json: Any = None
+    send_json: bool = False
+    query: dict[str, Any] | None = None
+    form: dict[str, Any] | None = None
+    files: dict[str, tuple[bytes, str, str]] | None = None  # field -> (content, file name, MIME type)
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def describe(self) -> str:
+        """A short text of what was sent, for routes_verified.csv."""
+        parts = [self.method, self.url]
+        if self.query:
+            parts.append("?" + "&".join(f"{k}={v}" for k, v in self.query.items()))
+        if self.send_json:
+            parts.append("json=" + json.dumps(self.json, default=str)[:160])
+        if self.form is not None:
+            parts.append("form=" + json.dumps(self.form, default=str)[:120])
+        if self.files:
+            parts.append("files=" + ",".join(f"{k}:{v[1]}" for k, v in self.files.items()))
+        return " ".join(parts)
 
 
 class _FlaskCaller:
     def __init__(self, app: Any) -> None:
         app.testing = False  # a crash must answer 500 as it would for a client, not raise here
         app.config["PROPAGATE_EXCEPTIONS"] = False  # even in debug mode
+        self.app = app
         self.client = app.test_client()
 
-    def __call__(self, method: str, url: str, headers: dict[str, str]) -> dict[str, Any]:
-        kwargs = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
-        reply = self.client.open(url, method=method, headers=headers, **kwargs)
-        return _answer(reply.status_code, reply.headers, reply.get_data(as_text=True))
+    def __call__(self, request: Request) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"headers": request.headers()}
+        if request.query:
+            kwargs["query_string"] = request.query
+        if request.files is not None or request.form is not None:
+            data: dict[str, Any] = dict(request.form or {})
+            for name, (content, filename, mime) in (request.files or {}).items():
+                data[name] = (io.BytesIO(content), filename, mime)
+            kwargs["data"], kwargs["content_type"] = data, "multipart/form-data"
+        elif request.send_json:
+            kwargs["json"] = request.json
+        started = time.perf_counter()
+        reply = self.client.open(request.url, method=request.method, **kwargs)
+        text = reply.get_data(as_text=True)
+        return _answer(reply.status_code, reply.headers, text, (time.perf_counter() - started) * 1000)
+
+    def reset_limits(self) -> None:
+        for limiter in list(self.app.extensions.get("limiter", ())):
+            try:
+                limiter.reset()
+            except Exception:  # a storage that cannot be reset: the rate-limit probe says so
+                pass
 
     def close(self) -> None:
         pass
@@ -268,41 +352,261 @@ class _StarletteCaller:
     def __init__(self, app: Any) -> None:
         from fastapi.testclient import TestClient
 
+        self.app = app
         self.client = TestClient(app, raise_server_exceptions=False)
         self.client.__enter__()  # runs the app's startup/lifespan handlers
 
-    def __call__(self, method: str, url: str, headers: dict[str, str]) -> dict[str, Any]:
-        kwargs = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
-        reply = self.client.request(method, url, headers=headers, **kwargs)
-        return _answer(reply.status_code, reply.headers, reply.text)
+    def __call__(self, request: Request) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"headers": request.headers()}
+        if request.query:
+            kwargs["params"] = request.query
+        if request.files is not None or request.form is not None:
+            kwargs["data"] = request.form or {}
+            kwargs["files"] = {k: (v[1], v[0], v[2]) for k, v in (request.files or {}).items()}
+        elif request.send_json:
+            kwargs["json"] = request.json
+        started = time.perf_counter()
+        reply = self.client.request(request.method, request.url, **kwargs)
+        return _answer(reply.status_code, reply.headers, reply.text, (time.perf_counter() - started) * 1000)
+
+    def reset_limits(self) -> None:
+        limiter = getattr(getattr(self.app, "state", None), "limiter", None)
+        if limiter is not None and hasattr(limiter, "reset"):
+            try:
+                limiter.reset()
+            except Exception:
+                pass
 
     def close(self) -> None:
         self.client.__exit__(None, None, None)
 
 
-def probe_app(app: Any, app_dir: Path, secret: str) -> list[dict[str, Any]]:
-    """Every served route, called without credentials, with a valid bearer token and with a
-    forged one (right claims, wrong key); one dict per route with the three answers."""
-    credentials = {
-        "none": {},
-        "valid": {"Authorization": f"Bearer {make_token(secret)}"},
-        "forged": {"Authorization": f"Bearer {make_token(secret + '-forged-' + os.urandom(8).hex())}"},
-    }
-    caller = _FlaskCaller(app) if _framework(app) == "flask" else _StarletteCaller(app)
-    results = []
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return round(ordered[index], 3)
+
+
+class Prober:
+    """Calls every route of a built app the ways ``verify`` checks, and keeps the answers.
+
+    Phases, in an order that keeps the probe's own identity and rows alive as long as
+    possible (reads first, deletions last): credentials (none, valid, forged, expired);
+    input (empty and wrongly typed request, valid token); a valid request built from the
+    handler's schema, timed over ``repeats`` calls; then the sensitive routes' rate limits.
+    """
+
+    def __init__(self, app: Any, app_dir: Path, secret: str, *, sensitive: Iterable[tuple[str, str]] = (),
+                 repeats: int = REPEATS, rate_attempts: int = RATE_LIMIT_ATTEMPTS) -> None:
+        self.app, self.app_dir, self.secret = app, app_dir, secret
+        self.framework = _framework(app)
+        self.sensitive = set(sensitive)
+        self.repeats, self.rate_attempts = max(1, repeats), rate_attempts
+        self.sub = PROBE_SUB
+        self.identity_events: list[str] = []
+        self.canary: Request | None = None  # a GET that accepted the valid token
+        self.call = _FlaskCaller(app) if self.framework == "flask" else _StarletteCaller(app)
+
+    def token(self) -> str:
+        return make_token(self.secret, self.sub)
+
+    def send(self, request: Request, *, keep_limits: bool = False) -> dict[str, Any]:
+        if not keep_limits:
+            self.call.reset_limits()  # the other probes are not about limits
+        blocked = BLOCKED_CONNECTIONS[0]
+        try:
+            answer = self.call(request)
+        except Exception as exc:  # the test client itself failed: report, go on
+            answer = {"status": 0, "error": f"{type(exc).__name__}: {exc}"}
+        answer["sent"] = request.describe()
+        answer["network_blocked"] = BLOCKED_CONNECTIONS[0] > blocked
+        if request.method != "GET" and request.token and self.canary is not None:
+            self._check_identity(request)
+        return answer
+
+    def _check_identity(self, after: Request) -> None:
+        """A request that bans, deletes or demotes the probe's own user would make every
+        later probe fail for the wrong reason: switch to the next user and say why."""
+        try:
+            status = self.call(Request(self.canary.method, self.canary.url, self.token()))["status"]
+        except Exception:
+            return
+        if status in (401, 403) and self.sub.isdigit() and int(self.sub) < 5:
+            self.identity_events.append(f"{after.method} {after.url} made the token of user {self.sub} invalid; "
+                                        f"later probes use user {int(self.sub) + 1}")
+            self.sub = str(int(self.sub) + 1)
+
+    def run(self) -> list[dict[str, Any]]:
+        from .probe_requests import handler_inputs
+
+        routes = served_routes(self.app, self.app_dir)
+        # reads first, deletions last: what a probe creates or deletes changes the next one's answer
+        order = sorted(routes, key=lambda r: ({"GET": 0, "DELETE": 2}.get(r.method, 1), r.path))
+        rows = {id(r): r.to_dict() | {"url": fill_path(r.path, r.params)} for r in routes}
+        inputs = {id(r): handler_inputs(r.view, r.framework) for r in routes}
+        try:
+            for route in order:
+                self._credentials(route, rows[id(route)])
+            for route in order:
+                self._inputs(route, rows[id(route)], inputs[id(route)])
+            for route in order:
+                self._valid(route, rows[id(route)], inputs[id(route)])
+            for route in order:
+                if (route.method, _key_path(route.path)) in self.sensitive:
+                    self._rate_limit(route, rows[id(route)])
+        finally:
+            self.call.close()
+        return [rows[id(r)] for r in routes]
+
+    def _credentials(self, route: LiveRoute, row: dict[str, Any]) -> None:
+        body = route.method in _BODY_METHODS
+        tokens = {
+            "none": None,
+            "valid": self.token(),
+            "forged": make_token(self.secret + "-forged-" + os.urandom(8).hex(), self.sub),
+            "expired": make_token(self.secret, self.sub, lifetime=-3600),
+        }
+        for name, token in tokens.items():
+            row[name] = self.send(Request(route.method, row["url"], token, json={}, send_json=body))
+        if route.method == "GET" and self.canary is None and 200 <= row["valid"]["status"] < 300 \
+                and row["none"]["status"] in (401, 403):
+            self.canary = Request("GET", row["url"])
+
+    def _inputs(self, route: LiveRoute, row: dict[str, Any], found: Any) -> None:
+        from .probe_requests import required_fields, wrong_payload
+
+        row["reads"] = found.describe()
+        if not found.reads:
+            return
+        row["requires"] = []
+        for source in ("json", "form", "query"):
+            if source in found.sources:
+                row["requires"] += required_fields(found.schema(source))
+        row["schema_known"] = any(s in found.models for s in found.sources - {"files"})
+        url = row["url"]
+        if "json" in found.sources or "form" in found.sources or "files" in found.sources:
+            if "json" in found.sources:
+                empty = Request(route.method, url, self.token(), json={}, send_json=True)
+                wrong_body = wrong_payload(found.schema("json"))
+                wrong = Request(route.method, url, self.token(), json=wrong_body, send_json=True)
+            else:
+                empty = Request(route.method, url, self.token(), form={})
+                wrong_form = wrong_payload(found.schema("form"), for_query=True)
+                wrong = Request(route.method, url, self.token(), form=wrong_form) if wrong_form else None
+        else:
+            empty = Request(route.method, url, self.token(), query={})
+            wrong_query = wrong_payload(found.schema("query"), for_query=True)
+            wrong = Request(route.method, url, self.token(), query=wrong_query) if wrong_query else None
+        row["empty"] = self.send(empty)
+        if wrong is not None:
+            row["wrong"] = self.send(wrong)
+
+    def _valid_request(self, route: LiveRoute, url: str, found: Any) -> Request:
+        from .probe_requests import PNG_BYTES, valid_payload
+
+        request = Request(route.method, url, self.token())
+        if "query" in found.sources:
+            schema = found.schema("query")
+            request.query = {k: v for k, v in valid_payload(schema).items() if v is not None} if schema else None
+        if "files" in found.sources or "form" in found.sources:
+            schema = found.schema("form")
+            request.form = {k: str(v) for k, v in valid_payload(schema).items() if v is not None} if schema else {}
+            if "files" in found.sources:
+                request.files = {name: (PNG_BYTES, "probe.png", "image/png") for name in found.file_fields}
+        elif "json" in found.sources or route.method in _BODY_METHODS:
+            schema = found.schema("json")
+            request.json, request.send_json = (valid_payload(schema) if schema else {}), True
+        return request
+
+    def _valid(self, route: LiveRoute, row: dict[str, Any], found: Any) -> None:
+        """A request the handler's schema accepts, with a valid token: it should succeed.
+        A refusal (403/404) for the sample row is retried once with row 2."""
+        attempts = [fill_path(route.path, route.params)]
+        if any(kind in ("int", "integer") for kind in route.params.values()):
+            attempts.append(fill_path(route.path, route.params, row_id="2"))
+        answer: dict[str, Any] = {}
+        for url in attempts:
+            request = self._valid_request(route, url, found)
+            answer = self.send(request)
+            if answer.get("status", 0) < 400 and answer.get("status"):
+                break
+        row["valid_request"] = answer
+        sent = request.json if isinstance(request.json, dict) else request.form or {}
+        row["valid_request_credentials"] = any(re.search(r"(?i)pass(word|wd)|secret|token|otp|(^|_)code$", str(k))
+                                               for k in sent)
+        row["valid_request_attempts"] = len(attempts[:attempts.index(url) + 1])
+        # latency: a GET repeats the valid request; other methods repeat the empty-body call,
+        # so that the repetitions neither create nor delete rows
+        if route.method in _SAFE_METHODS:
+            timed, what = request, "valid request"
+        else:
+            timed = Request(route.method, url, self.token(), json={}, send_json=route.method in _BODY_METHODS)
+            what = "valid token, empty body" if route.method in _BODY_METHODS else "valid token"
+        timings, network = [], False
+        for _ in range(self.repeats):
+            timed.token = self.token()
+            timing = self.send(timed)
+            network = network or timing.get("network_blocked", False)
+            if timing.get("status"):
+                timings.append(timing["ms"])
+        row["latency"] = {"request": what, "calls": len(timings), "p50": _percentile(timings, 0.5),
+                          "p95": _percentile(timings, 0.95), "network_blocked": network}
+
+    def _rate_limit(self, route: LiveRoute, row: dict[str, Any]) -> None:
+        """Call a sensitive route until it answers 429 (or ``rate_attempts`` times)."""
+        self.call.reset_limits()
+        request = Request(route.method, fill_path(route.path, route.params), self.token(), json={},
+                          send_json=route.method in _BODY_METHODS)
+        answer: dict[str, Any] = {}
+        calls = 0
+        for calls in range(1, self.rate_attempts + 1):
+            answer = self.send(request, keep_limits=True)
+            if answer.get("status") == 429:
+                break
+        row["rate_limit"] = answer | {"calls": calls}
+        self.call.reset_limits()
+
+
+def _key_path(path: str) -> str:
+    """Paths compare with parameter names only (``<int:id>`` == ``{id}``), as in verify."""
+    path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", path)
+    return re.sub(r"{([^}:]+)(?::[^}]*)?}", r"{\1}", path)
+
+
+def probe_app(app: Any, app_dir: Path, secret: str, **options: Any) -> list[dict[str, Any]]:
+    """Every served route, probed (see :class:`Prober`); one dict per route with the answers."""
+    return Prober(app, app_dir, secret, **options).run()
+
+
+def seed_app(app: Any, app_dir: Path, seed: str | None) -> dict[str, Any]:
+    """Fill the probe's empty database with the app's own demo data, so that valid requests
+    hit real rows: ``module:function`` (called in an app context), ``cli:NAME`` (a Flask CLI
+    command), ``auto`` (a Flask CLI command whose name says seed), or ``none``."""
+    if not seed or seed == "none":
+        return {"how": "none", "ok": None, "error": None}
+    how = seed
     try:
-        for route in served_routes(app, app_dir):
-            url = fill_path(route.path, route.params)
-            row = asdict(route) | {"url": url}
-            for name, headers in credentials.items():
-                try:
-                    row[name] = caller(route.method, url, dict(headers))
-                except Exception as exc:  # the test client itself failed: report, go on
-                    row[name] = {"status": 0, "error": f"{type(exc).__name__}: {exc}"}
-            results.append(row)
-    finally:
-        caller.close()
-    return results
+        if seed == "auto" or seed.startswith("cli:"):
+            commands = getattr(getattr(app, "cli", None), "commands", {}) or {}
+            name = seed[4:] if seed.startswith("cli:") else next(
+                (n for n in sorted(commands) if re.search(r"seed|fixtures|demo", n)), None)
+            if name is None:
+                return {"how": "none (no seed entry point found)", "ok": None, "error": None}
+            how = f"flask {name}"
+            outcome = app.test_cli_runner().invoke(args=[name])
+            if outcome.exit_code != 0:
+                raise RuntimeError((outcome.output or str(outcome.exception)).strip().splitlines()[-1:])
+        else:
+            module_name, attr, path_entry = import_target(app_dir, seed)
+            function = getattr(importlib.import_module(module_name), attr)
+            context = app.app_context() if hasattr(app, "app_context") else contextlib.nullcontext()
+            with context:
+                function()
+        return {"how": how, "ok": True, "error": None}
+    except BaseException as exc:  # the app's seed code failed: probes go on with what is there
+        return {"how": how, "ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
 
 
 def import_modules(app_dir: Path, modules: list[str]) -> list[dict[str, Any]]:
@@ -317,6 +621,9 @@ def import_modules(app_dir: Path, modules: list[str]) -> list[dict[str, Any]]:
     return out
 
 
+BLOCKED_CONNECTIONS = [0]  # outbound connections refused so far (a request that tried one is marked)
+
+
 def _no_network() -> None:
     """Probes must never leave the machine: outbound connections fail at once (loopback
     and Unix sockets still work, for in-process servers and databases)."""
@@ -327,6 +634,7 @@ def _no_network() -> None:
     def connect(self: socket.socket, address: Any) -> Any:
         host = address[0] if isinstance(address, tuple) else None
         if host is not None and host not in ("127.0.0.1", "::1", "localhost"):
+            BLOCKED_CONNECTIONS[0] += 1
             raise OSError(f"network disabled by workbench verify (tried {host})")
         return real_connect(self, address)
 
@@ -350,8 +658,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--result", required=True, type=Path, help="JSON file to write")
     parser.add_argument("--secret", default=os.environ.get("JWT_SECRET", ""))
     parser.add_argument("--modules", default="", help="comma-separated modules to import (integrity)")
+    parser.add_argument("--plan", default=None, type=Path,
+                        help="JSON: sensitive [[method, path]...], seed, repeats, rate_attempts")
     args = parser.parse_args(argv)
     app_dir = args.app.resolve()
+    plan = json.loads(args.plan.read_text()) if args.plan else {}
     # Only the app's own folder (and what the environment provides) should be importable.
     here = str(Path(__file__).resolve().parents[1])
     sys.path[:] = [p for p in sys.path if p != here or p == str(app_dir.parent)]
@@ -366,7 +677,12 @@ def main(argv: list[str] | None = None) -> int:
             result["framework"] = _framework(app)
             if result["framework"] is None:
                 raise ValueError(f"{args.factory} gave a {type(app).__name__}, not a Flask or FastAPI app")
-            result["routes"] = probe_app(app, app_dir, args.secret)
+            result["seed"] = seed_app(app, app_dir, plan.get("seed"))
+            prober = Prober(app, app_dir, args.secret, sensitive=[tuple(k) for k in plan.get("sensitive", [])],
+                            repeats=plan.get("repeats", REPEATS),
+                            rate_attempts=plan.get("rate_attempts", RATE_LIMIT_ATTEMPTS))
+            result["routes"] = prober.run()
+            result["identity_events"] = prober.identity_events
         except BaseException as exc:  # whatever the app raises while building is the finding
             result["error"] = f"{type(exc).__name__}: {exc}"
             result["traceback"] = traceback.format_exc(limit=-8)

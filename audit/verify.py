@@ -2,26 +2,33 @@
 
 The app is built and probed in a subprocess (``python -m audit.probe``): importing
 an app runs its code, which the workbench process never does. The subprocess gets a
-throwaway SQLite ``DATABASE_URL``, an ``UPLOAD_DIR`` and a ``JWT_SECRET``, has
-outbound network connections disabled, and calls every route through the
-framework's test client three times: without credentials, with a valid bearer token
-(HS256, ``JWT_SECRET``, ``sub`` "1") and with a forged one (right claims, wrong key).
+throwaway SQLite ``DATABASE_URL``, an ``UPLOAD_DIR`` and a fresh random ``JWT_SECRET``,
+has outbound network connections disabled, fills its database with the app's own seed
+(a ``seed`` function or Flask CLI command, found by :func:`find_seed`), and calls every
+route through the framework's test client (see :class:`audit.probe.Prober`).
 
-The answers are then held against what the static map says about each route
-(CONTRACT.md section 3 route flags and section 4 behaviour):
+Each route gets one row in ``routes_verified.csv``: what was sent, what came back, the
+latencies, and one column per check (``pass`` / ``fail`` / ``warn`` / ``n/a``):
 
-* every mapped route is served and every served route is mapped;
-* a route the map says needs auth, and any route that is not public, answers 401
-  (or 403) without credentials and with a forged token;
-* no answer is a 500 (an unhandled error: the probes send what a careless client
-  sends, an empty JSON body, which deserves a 4xx), nor a 5xx that shows exception text;
-* some route that needs auth accepts the valid token (otherwise the app does not use
-  the contract's token scheme, and the 401s prove nothing);
-* with ``checks`` including ``"hardening"`` (the default), every answer carries the
-  security headers and the response-time header, and refusals use the error envelope.
+* ``routes``: every mapped route is served and every served route is mapped;
+* ``auth``: a route that is not public (or that the map says needs auth) answers 401
+  (or 403) without a token, with a forged token and with an expired one;
+* ``errors``: no answer is a 500 or shows exception text;
+* ``validation``: a route that reads request data answers an empty request (when its
+  schema requires something, or it has none) and a wrongly typed one with 400
+  ``validation_error`` and per-field ``details``;
+* ``valid_request``: a request built from the handler's schema, with a valid token,
+  succeeds (2xx/3xx; a 403/404 on the sample row, a 503 from a route whose mock data was
+  removed, a 502/504 from a route that needs the disabled network are ``warn``, explained);
+* ``hardening``: every answer carries the security headers and the response-time header,
+  and refusals use the error envelope;
+* ``latency``: p95 over repeated in-process calls under ``latency_budget_ms`` (100 ms);
+* ``rate_limit``: a sensitive route (the map's ``sensitive`` flag, or the config's
+  sensitive list) answers 429 with ``Retry-After`` before ``RATE_LIMIT_ATTEMPTS`` calls.
 
-The integrity checks of :mod:`audit.integrity` (imports, docs, empty modules, files
-missing against the legacy tree) run in the same subprocess.
+``verify`` judges the running app. The integrity checks of :mod:`audit.integrity`
+(critical files, imports, compile, docs) are a separate gate: verify runs them too and
+reports them beside its verdict (``result.integrity``), but they do not change ``ok``.
 """
 
 from __future__ import annotations
@@ -33,16 +40,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from .integrity import IntegrityReport, Problem, app_modules, import_problems, run_probe, static_problems
+from .integrity import IntegrityReport, Problem, app_modules, integrity_problems, run_probe
 
-__all__ = ["VerifyResult", "FactoryError", "find_factory", "run_verify", "VERIFIED_COLUMNS", "ALL_CHECKS"]
+__all__ = ["ALL_CHECKS", "FactoryError", "VERIFIED_COLUMNS", "VerifyResult", "compare", "find_factory", "find_seed",
+           "run_verify"]
 
+ALL_CHECKS = ("routes", "auth", "errors", "validation", "valid_request", "hardening", "latency", "rate_limit")
 VERIFIED_COLUMNS = [
-    "method", "path", "file", "line", "handler", "mapped", "served", "map_auth", "map_public",
-    "status_no_token", "status_valid_token", "status_forged_token", "envelope",
-    "csp", "hsts", "nosniff", "response_time", "verdict", "reason",
+    "method", "path", "file", "line", "handler", "mapped", "served", "map_auth", "map_public", "sensitive", "reads",
+    "status_no_token", "status_valid_token", "status_forged_token", "status_expired_token",
+    "empty_sent", "status_empty", "code_empty", "wrong_sent", "status_wrong", "code_wrong",
+    "valid_sent", "status_valid_request",
+    "latency_request", "latency_calls", "latency_p50_ms", "latency_p95_ms",
+    "rate_limit_calls", "status_rate_limit", "retry_after",
+    "envelope", "csp", "hsts", "nosniff", "response_time",
+    *(f"check_{c}" for c in ALL_CHECKS), "verdict", "reason", "warnings",
 ]
-ALL_CHECKS = ("routes", "auth", "errors", "hardening")
+LATENCY_BUDGET_MS = 100.0
 _FACTORY_NAMES = {"create_app", "make_app", "app_factory", "build_app", "get_app", "create_application"}
 _APP_CLASSES = {"Flask", "FastAPI"}
 _DENIED = {401, 403}
@@ -54,7 +68,8 @@ class FactoryError(ValueError):
 
 @dataclass
 class VerifyResult:
-    """What ``verify`` found: per-route verdicts, integrity problems, and whether all is well."""
+    """What ``verify`` found: per-route checks and verdicts, whether all is well, and the
+    integrity problems (reported beside the verdict; ``workbench integrity`` is their gate)."""
 
     app: Path
     factory: str
@@ -66,6 +81,9 @@ class VerifyResult:
     seconds: float = 0.0
     checks: tuple[str, ...] = ALL_CHECKS
     details: list[dict[str, Any]] = field(default_factory=list, repr=False)  # raw probe answers
+    seed: dict[str, Any] = field(default_factory=dict)  # how the probe's database was filled
+    notes: list[str] = field(default_factory=list)  # things the probe did that explain an answer
+    warnings: list[Problem] = field(default_factory=list)  # app-level doubts (token scheme)
 
     @property
     def failing(self) -> Any:
@@ -74,7 +92,17 @@ class VerifyResult:
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.failing.empty and self.integrity.ok
+        """The app builds and every route passes every selected check (integrity aside)."""
+        return self.error is None and self.failing.empty
+
+    def check_counts(self) -> dict[str, dict[str, int]]:
+        """``{check: {"pass": n, "fail": n, "warn": n, "n/a": n}}`` over the routes."""
+        counts = {}
+        for check in self.checks:
+            column = self.routes.get(f"check_{check}")
+            values = column.value_counts().to_dict() if column is not None else {}
+            counts[check] = {k: int(values.get(k, 0)) for k in ("pass", "fail", "warn", "n/a")}
+        return counts
 
     def describe(self) -> str:
         head = f"verify {self.app.name} ({self.factory}, {self.framework or 'not built'}): "
@@ -84,11 +112,22 @@ class VerifyResult:
             n, bad = len(self.routes), len(self.failing)
             head += f"{n} route(s) probed, {n - bad} ok, {bad} failing"
         lines = [head]
+        if self.seed:
+            lines.append(f"  seed: {self.seed.get('how')}" + (f" FAILED: {self.seed['error']}"
+                                                              if self.seed.get("ok") is False else ""))
+        if not self.error:
+            for check, c in self.check_counts().items():
+                lines.append(f"  {check:14} {c['pass']:3} pass {c['fail']:3} fail {c['warn']:3} warn")
         for row in self.failing.head(25).itertuples():
             lines.append(f"  FAIL {row.method:6} {row.path}  {row.reason}")
         if len(self.failing) > 25:
             lines.append(f"  ... {len(self.failing) - 25} more in routes_verified.csv")
-        lines.append(self.integrity.describe())
+        for note in self.notes:
+            lines.append(f"  note: {note}")
+        for problem in self.warnings:
+            lines.append(f"  warning: {problem.detail}")
+        lines.append("integrity (a separate gate, not part of this verdict; see `workbench integrity`):")
+        lines.append("  " + self.integrity.describe().replace("\n", "\n  "))
         if self.out:
             lines.append(f"written: {self.out / 'routes_verified.csv'}")
         lines.append("OK" if self.ok else "NOT OK")
@@ -105,16 +144,30 @@ def run_verify(
     legacy: str | Path | None = None,
     checks: Iterable[str] = ALL_CHECKS,
     timeout: float = 300,
+    config: Any = None,
+    seed: str | None = None,
+    repeats: int | None = None,
+    latency_budget_ms: float = LATENCY_BUDGET_MS,
+    integrity: bool = True,
 ) -> VerifyResult:
     """Build the app at ``app`` in a subprocess, probe every route, compare with the map.
 
     ``factory``: ``module:function`` or ``module:app`` (found by itself when the app has
     exactly one); ``expected``: a MapResult, a map output folder, a dict with a ``routes``
-    list (EXPECTED.yml's shape), or None to map ``app`` now (own rules only); ``env``: extra environment for the app; ``legacy``: the tree
-    the app was migrated from, to list files the migration lost; ``checks``: a subset of
-    :data:`ALL_CHECKS`. Raises :class:`FactoryError` (a ValueError) when no single
-    factory is found and none is given, ValueError when ``app`` is not a folder.
+    list (EXPECTED.yml's shape), or None to map ``app`` now (own rules only); ``env``: extra
+    environment for the app; ``legacy``: the tree the app was migrated from, to list files
+    the migration lost; ``checks``: a subset of :data:`ALL_CHECKS`; ``timeout``: seconds
+    the subprocess may take (an app that hangs fails with a message saying so);
+    ``config``: a workbench.toml (or Config) adding sensitive routes; ``seed``:
+    ``module:function``, ``cli:NAME`` or ``none`` (default: :func:`find_seed`);
+    ``repeats``: calls per route for the latency figures; ``integrity``: also run the
+    integrity checks (reported, not part of ``ok``). Raises :class:`FactoryError` (a
+    ValueError) when no single factory is found and none is given, ValueError when
+    ``app`` is not a folder.
     """
+    from .config import Config, load_config
+    from .probe import RATE_LIMIT_ATTEMPTS, REPEATS
+
     started = time.perf_counter()
     app_dir = Path(app).resolve()
     if not app_dir.is_dir():
@@ -125,27 +178,41 @@ def run_verify(
         raise ValueError(f"unknown checks {sorted(unknown)}; choose from {list(ALL_CHECKS)}")
     if factory is not None and not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", factory):
         raise FactoryError(f"--factory {factory!r}: expected module:function or module:app")
+    settings = config if isinstance(config, Config) else load_config(config)
     factory = factory or find_factory(app_dir)
     mapped = _mapped_routes(app_dir, expected)
-    data = run_probe(app_dir, factory, app_modules(app_dir), env, timeout)
-    problems = import_problems(app_dir, {k: v for k, v in data.items() if k != "error"})
-    problems += static_problems(app_dir, Path(legacy) if legacy else None)
-    if "auth" in checks and not data.get("error"):
-        problems += token_scheme_problems(mapped, data.get("routes", []))
-    integrity = IntegrityReport(problems, len(data.get("imports", [])))
-    rows = compare(mapped, data.get("routes", []), checks) if not data.get("error") else []
+    for route in mapped:
+        route["sensitive"] = _truthy(route.get("sensitive")) or settings.is_sensitive(route["path"], route["method"])
+    plan = {
+        "seed": seed or find_seed(app_dir),
+        "sensitive": sorted({route_key(r["method"], r["path"]) for r in mapped if r["sensitive"]}),
+        "repeats": REPEATS if repeats is None else repeats,
+        "rate_attempts": RATE_LIMIT_ATTEMPTS if "rate_limit" in checks else 0,
+    }
+    modules = app_modules(app_dir) if integrity else []
+    data = run_probe(app_dir, factory, modules, env, timeout, plan=plan)
+    problems = integrity_problems(app_dir, data, legacy=legacy, factory=factory) if integrity else []
+    warnings = token_scheme_problems(mapped, data.get("routes", [])) if "auth" in checks and not data.get("error") else []
+    report = IntegrityReport(problems, len(data.get("imports", [])))
+    rows = compare(mapped, data.get("routes", []), checks, latency_budget_ms) if not data.get("error") else []
     import pandas as pd
 
     frame = pd.DataFrame(rows, columns=VERIFIED_COLUMNS)
-    result = VerifyResult(app_dir, factory, data.get("framework"), frame, integrity, data.get("error"),
-                          seconds=time.perf_counter() - started, checks=checks, details=data.get("routes", []))
+    result = VerifyResult(app_dir, factory, data.get("framework"), frame, report, data.get("error"),
+                          seconds=time.perf_counter() - started, checks=checks, details=data.get("routes", []),
+                          seed=data.get("seed") or {}, notes=list(data.get("identity_events") or []),
+                          warnings=warnings)
     if out is not None:
         result.out = Path(out)
         result.out.mkdir(parents=True, exist_ok=True)
         frame.to_csv(result.out / "routes_verified.csv", index=False)
-        pd.DataFrame(integrity.rows(), columns=["kind", "file", "detail", "severity", "line"]).to_csv(
+        pd.DataFrame(report.rows(), columns=["kind", "file", "detail", "severity", "line"]).to_csv(
             result.out / "integrity.csv", index=False)
     return result
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).strip().lower() in ("true", "1", "yes")
 
 
 # --- the factory --------------------------------------------------------------------
@@ -234,6 +301,35 @@ def _builds_app(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return returns and (creates or func.name in _FACTORY_NAMES)
 
 
+_SEED_NAME = re.compile(r"^(seed\w*|\w*_seed|populate\w*|load_(demo|sample|fixture)\w*|create_(demo|sample)\w*)$")
+
+
+def find_seed(app_dir: str | Path) -> str:
+    """``module:function`` of the app's seed (demo data) function, so that the probe's
+    empty database has rows; ``auto`` when there is none (the probe then looks for a Flask
+    CLI command named like seed).
+
+    A seed function is a top-level function named like one (``seed``, ``seed_demo_data``,
+    ``populate_db``, ``load_fixtures``...) that can be called without arguments; one in a
+    module named like seed/fixtures/demo wins. Read with ``ast``: nothing is imported.
+    """
+    app_dir = Path(app_dir).resolve()
+    found: list[tuple[int, str]] = []
+    for module in app_modules(app_dir):
+        try:
+            tree = ast.parse(_module_path(app_dir, module).read_text(encoding="utf-8", errors="replace"))
+        except (OSError, SyntaxError):
+            continue
+        leaf = module.rsplit(".", 1)[-1].lower()
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and _SEED_NAME.match(node.name.lower()) \
+                    and len(node.args.defaults) >= len(node.args.posonlyargs + node.args.args) \
+                    and all(d is not None for d in node.args.kw_defaults):
+                rank = 0 if re.search(r"seed|fixture|demo", leaf) else 1
+                found.append((rank, f"{module}:{node.name}"))
+    return min(found)[1] if found else "auto"
+
+
 # --- what the map expects ------------------------------------------------------------
 
 
@@ -254,7 +350,9 @@ def _mapped_routes(app_dir: Path, expected: Any) -> list[dict[str, Any]]:
     if routes is None:
         raise ValueError("expected must be a MapResult, a map output folder, or None")
     return [{"method": r.method, "path": r.path, "file": r.file, "line": r.line, "handler": r.handler,
-             "auth": bool(r.auth), "public": bool(r.public)} for r in routes]
+             "auth": bool(r.auth), "public": bool(r.public), "validated": bool(r.validated),
+             "rate_limited": bool(r.rate_limited), "sensitive": bool(getattr(r, "sensitive", False))}
+            for r in routes]
 
 
 def route_key(method: str, path: str) -> tuple[str, str]:
@@ -267,10 +365,11 @@ def route_key(method: str, path: str) -> tuple[str, str]:
 # --- the verdicts --------------------------------------------------------------------
 
 
-def compare(mapped: list[dict[str, Any]], probed: list[dict[str, Any]], checks: Iterable[str] = ALL_CHECKS
-            ) -> list[dict[str, Any]]:
-    """One row per (method, path) of either side, with a verdict and the reasons."""
-    checks = set(checks)
+def compare(mapped: list[dict[str, Any]], probed: list[dict[str, Any]], checks: Iterable[str] = ALL_CHECKS,
+            latency_budget_ms: float = LATENCY_BUDGET_MS) -> list[dict[str, Any]]:
+    """One row per (method, path) of either side: what was sent and answered, one
+    ``check_*`` column per check (pass/fail/warn/n/a), a verdict and the reasons."""
+    checks = tuple(checks)
     by_map = {route_key(r["method"], r["path"]): r for r in mapped}
     by_probe = {route_key(r["method"], r["path"]): r for r in probed}
     rows = []
@@ -282,24 +381,169 @@ def compare(mapped: list[dict[str, Any]], probed: list[dict[str, Any]], checks: 
             "line": base.get("line", ""), "handler": base.get("handler", ""),
             "mapped": m is not None, "served": p is not None,
             "map_auth": bool(m and m.get("auth")), "map_public": bool(m and m.get("public")),
+            "sensitive": bool(m and m.get("sensitive")),
         }
-        reasons: list[str] = []
+        verdicts: dict[str, tuple[str, list[str]]] = {}
         if p is not None:
-            none, valid, forged = p.get("none", {}), p.get("valid", {}), p.get("forged", {})
-            row.update(status_no_token=none.get("status"), status_valid_token=valid.get("status"),
-                       status_forged_token=forged.get("status"), envelope=bool(none.get("envelope")),
-                       csp=bool(none.get("csp")), hsts=bool(none.get("hsts")), nosniff=bool(none.get("nosniff")),
-                       response_time=bool(none.get("response_time")))
-            reasons += _probe_reasons(m, none, valid, forged, checks)
-        if "routes" in checks:
-            if m is None:
-                reasons.append("served but not in the map")
-            elif p is None:
-                reasons.append("in the map but not served")
+            _fill_answers(row, p)
+            verdicts = _judge(m, p, latency_budget_ms)
+        verdicts["routes"] = ("fail", ["served but not in the map"]) if m is None else \
+            ("fail", ["in the map but not served"]) if p is None else ("pass", [])
+        reasons: list[str] = []
+        for check in ALL_CHECKS:
+            status, why = verdicts.get(check, ("n/a", []))
+            if check not in checks:
+                status, why = "n/a", []
+            row[f"check_{check}"] = status
+            if status == "fail":
+                reasons += why
         row["verdict"] = "fail" if reasons else "ok"
         row["reason"] = "; ".join(reasons)
+        row["warnings"] = "; ".join(w for check in checks for w in verdicts.get(check, ("", []))[1]
+                                    if verdicts.get(check, ("", []))[0] == "warn")
         rows.append(row)
     return rows
+
+
+def _fill_answers(row: dict[str, Any], p: dict[str, Any]) -> None:
+    none, valid, forged, expired = (p.get(k) or {} for k in ("none", "valid", "forged", "expired"))
+    empty, wrong, good = (p.get(k) or {} for k in ("empty", "wrong", "valid_request"))
+    latency, limit = p.get("latency") or {}, p.get("rate_limit") or {}
+    row.update(
+        reads=p.get("reads", ""), status_no_token=none.get("status"), status_valid_token=valid.get("status"),
+        status_forged_token=forged.get("status"), status_expired_token=expired.get("status"),
+        empty_sent=empty.get("sent", ""), status_empty=empty.get("status"), code_empty=empty.get("code"),
+        wrong_sent=wrong.get("sent", ""), status_wrong=wrong.get("status"), code_wrong=wrong.get("code"),
+        valid_sent=good.get("sent", ""), status_valid_request=good.get("status"),
+        latency_request=latency.get("request", ""), latency_calls=latency.get("calls"),
+        latency_p50_ms=latency.get("p50"), latency_p95_ms=latency.get("p95"),
+        rate_limit_calls=limit.get("calls"), status_rate_limit=limit.get("status"),
+        retry_after=limit.get("retry_after"),
+        envelope=bool(none.get("envelope")), csp=bool(none.get("csp")), hsts=bool(none.get("hsts")),
+        nosniff=bool(none.get("nosniff")), response_time=bool(none.get("response_time")),
+    )
+
+
+def _judge(m: dict[str, Any] | None, p: dict[str, Any], budget_ms: float) -> dict[str, tuple[str, list[str]]]:
+    """(status, reasons) per check for one probed route."""
+    answers = {name: p.get(key) or {} for name, key in (
+        ("without credentials", "none"), ("with a valid token", "valid"), ("with a forged token", "forged"),
+        ("with an expired token", "expired"), ("to an empty request", "empty"),
+        ("to a wrongly typed request", "wrong"), ("to a valid request", "valid_request"))}
+    needs_auth = m is not None and bool(m.get("auth") or not m.get("public"))
+    out: dict[str, tuple[str, list[str]]] = {}
+
+    # auth: no way in without a valid credential
+    if needs_auth:
+        why = "the map says it needs auth" if m.get("auth") else "it is not public"
+        reasons = []
+        if p["none"].get("status") not in _DENIED:
+            reasons.append(f"answers {p['none'].get('status')} without credentials ({why})")
+        for key, what in (("forged", "a forged token"), ("expired", "an expired token")):
+            if key in p and p[key].get("status") not in _DENIED:
+                reasons.append(f"answers {p[key].get('status')} to {what}")
+        out["auth"] = ("fail" if reasons else "pass", reasons)
+
+    # errors: nothing crashes, nothing leaks
+    reasons, doubts = [], []
+    for name, answer in answers.items():
+        if answer.get("leak"):
+            reasons.append(f"shows exception text in a {answer.get('status')} {name}")
+        elif answer.get("status") == 500 and answer.get("network_blocked"):
+            doubts.append(f"answers 500 {name} when its outbound request fails (the probe disables the "
+                          "network): an upstream failure deserves a 502")
+        elif answer.get("status") == 500:  # 503 (mock data removed) and gateway errors are answers
+            reasons.append(f"crashes (500) {name}")
+        if answer.get("error"):
+            reasons.append(f"could not be called {name}: {answer['error']}")
+    out["errors"] = ("fail", reasons) if reasons else ("warn", doubts) if doubts else ("pass", [])
+
+    # validation: an empty and a wrongly typed request are refused with 400 validation_error
+    if p.get("empty"):
+        reasons = []
+        must_refuse_empty = bool(p.get("requires")) or not p.get("schema_known")
+        probes = [("an empty request", p["empty"])] if must_refuse_empty else []
+        if p.get("wrong"):
+            probes.append(("a wrongly typed request", p["wrong"]))
+        doubts = []
+        for what, answer in probes:
+            if answer.get("status") in (403, 404) and p.get("params"):
+                doubts.append(f"answers {answer.get('status')} to {what} for the sample row, before validating: "
+                              "the probe's user may not touch that row")
+            elif answer.get("status") != 400 or answer.get("code") != "validation_error":
+                code = f" ({answer.get('code')})" if answer.get("code") else ""
+                reasons.append(f"answers {answer.get('status')}{code} to {what}, not 400 validation_error")
+            elif not answer.get("details"):
+                reasons.append(f"its validation_error to {what} has no per-field details")
+        out["validation"] = ("fail", reasons) if reasons else ("warn", doubts) if doubts else \
+            ("pass" if probes else "n/a", [])
+
+    # a valid request succeeds
+    good = p.get("valid_request")
+    if good:
+        out["valid_request"] = _judge_valid(good, p)
+
+    # hardening: headers on every answer, envelope on refusals
+    reasons = []
+    missing = sorted({h for answer in answers.values() if answer.get("status") for h, key in (
+        ("CSP", "csp"), ("HSTS", "hsts"), ("nosniff", "nosniff"), ("response-time", "response_time"))
+        if not answer.get(key)}, key=["CSP", "HSTS", "nosniff", "response-time"].index)
+    if missing:
+        reasons.append("no " + "/".join(missing) + " header")
+    refusals = [(name, a) for name, a in answers.items() if 400 <= (a.get("status") or 0) < 600 and a.get("status") != 404]
+    if needs_auth and p["none"].get("status") in _DENIED and not p["none"].get("envelope"):
+        reasons.append(f"its {p['none'].get('status')} body is not the error envelope")
+    elif any(not a.get("envelope") for _, a in refusals):
+        name, answer = next((n, a) for n, a in refusals if not a.get("envelope"))
+        reasons.append(f"its {answer.get('status')} {name} is not the error envelope")
+    out["hardening"] = ("fail" if reasons else "pass", reasons)
+
+    # latency
+    latency = p.get("latency") or {}
+    if latency.get("p95") is not None:
+        slow = latency["p95"] >= budget_ms
+        why = [f"p95 {latency['p95']:.0f} ms over {latency['calls']} calls (budget {budget_ms:.0f} ms)"]
+        if slow and latency.get("network_blocked"):  # timed through a failing outbound call and its logging
+            out["latency"] = ("warn", [why[0] + ", each call failing on the disabled network"])
+        else:
+            out["latency"] = ("fail", why) if slow else ("pass", [])
+
+    # rate limits on sensitive routes
+    limit = p.get("rate_limit")
+    if limit is not None and limit.get("calls"):
+        if limit.get("status") != 429:
+            out["rate_limit"] = ("fail", [f"sensitive route: no 429 after {limit['calls']} calls"])
+        elif not limit.get("retry_after"):
+            out["rate_limit"] = ("fail", [f"429 after {limit['calls']} calls but no Retry-After header"])
+        else:
+            out["rate_limit"] = ("pass", [])
+    return out
+
+
+def _judge_valid(good: dict[str, Any], p: dict[str, Any]) -> tuple[str, list[str]]:
+    status = good.get("status") or 0
+    sent = good.get("sent", "")
+    if 200 <= status < 400:
+        return "pass", []
+    if good.get("network_blocked") and status >= 500:
+        return "warn", [f"{status} ({sent}): the route needs the network, which the probe disables"]
+    if status == 404 and p.get("params"):
+        return "warn", [f"404 for the sample row ({sent}): the seeded data has no such row"]
+    if status == 404 and p.get("reads"):
+        return "warn", [f"404 for the sample values ({sent}): no row matches them"]
+    if status in (400, 401, 403) and p.get("valid_request_credentials") and good.get("code") != "validation_error":
+        return "warn", [f"{status} ({sent}): the request carries a credential (password, token, code) that the "
+                        "probe cannot know"]
+    if status == 403:
+        return "warn", [f"403 to the probe's user ({sent}): an ownership or role check refused it"]
+    if status == 409:
+        return "warn", [f"409 conflict ({sent}): the sample row already exists"]
+    if status == 503:
+        return "warn", [f"503 ({sent}): the route has no data source (mock data removed) and says so"]
+    if status in (502, 504):
+        return "warn", [f"{status} ({sent}): the route needs the network, which the probe disables"]
+    code = f" {good.get('code')}" if good.get("code") else ""
+    return "fail", [f"answers {status}{code} to a valid request built from its schema ({sent})"]
 
 
 def token_scheme_problems(mapped: list[dict[str, Any]], probed: list[dict[str, Any]]) -> list[Problem]:
@@ -312,35 +556,9 @@ def token_scheme_problems(mapped: list[dict[str, Any]], probed: list[dict[str, A
         # token's user up refuses a perfectly valid token for a user it does not have.
         return [Problem("token-scheme", "", f"none of the {len(answers)} routes that need auth accepted a valid "
                         "bearer token (HS256, JWT_SECRET, sub \"1\"): either the app does not use the contract's "
-                        "token scheme, or it looks the user up and the probe's empty database has no user 1",
+                        "token scheme, or it looks the user up and the probe's database (seeded when the app has a seed) "
+                        "has no user 1",
                         severity="warning")]
     return []
 
 
-def _probe_reasons(m: dict | None, none: dict, valid: dict, forged: dict, checks: set[str]) -> list[str]:
-    reasons = []
-    needs_auth = m is not None and (m.get("auth") or not m.get("public"))
-    if "auth" in checks and needs_auth:
-        why = "the map says it needs auth" if m.get("auth") else "it is not public"
-        if none.get("status") not in _DENIED:
-            reasons.append(f"answers {none.get('status')} without credentials ({why})")
-        if forged.get("status") not in _DENIED:
-            reasons.append(f"answers {forged.get('status')} to a forged token")
-    if "errors" in checks:
-        for name, answer in (("without credentials", none), ("with a valid token", valid),
-                             ("with a forged token", forged)):
-            if answer.get("leak"):
-                reasons.append(f"shows exception text in a {answer.get('status')} {name}")
-            elif answer.get("status") == 500:  # 503 (mock data removed) and gateway errors are answers
-                reasons.append(f"crashes (500) {name}")
-            if answer.get("error"):
-                reasons.append(f"could not be called {name}: {answer['error']}")
-    if "hardening" in checks:
-        missing = [h for h, present in (("CSP", none.get("csp")), ("HSTS", none.get("hsts")),
-                                        ("nosniff", none.get("nosniff")),
-                                        ("response-time", none.get("response_time"))) if not present]
-        if missing and none.get("status"):
-            reasons.append("no " + "/".join(missing) + " header")
-        if needs_auth and none.get("status") in _DENIED and not none.get("envelope"):
-            reasons.append(f"its {none.get('status')} body is not the error envelope")
-    return reasons
