@@ -7,7 +7,8 @@ Everything the migrated code calls into lives here, on top of well-kept librarie
   response-time header on every response, the JWT secret (required), the rate limiter,
   the upload size limit and log redaction.
 * ``require_auth`` / ``current_user_id()``: ``Authorization: Bearer <JWT>``, HS256,
-  secret from the environment variable ``JWT_SECRET``, user id in the ``sub`` claim.
+  secret from the environment variable ``JWT_SECRET``, user id in the ``sub`` claim;
+  ``bearer_identity()`` for the project's own guards that also accept another credential.
 * ``limiter`` / ``SENSITIVE_LIMIT``: Flask-Limiter; storage from ``RATELIMIT_STORAGE_URI``.
 * ``validate_json`` / ``validate_query`` / ``validate_form``: pydantic validation with a
   400 ``validation_error`` listing every bad field.
@@ -51,9 +52,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.utils import secure_filename
 
 __all__ = [
-    "SENSITIVE_LIMIT", "MissingSecret", "authenticate_socket", "check_and_upgrade_password",
+    "SENSITIVE_LIMIT", "MissingSecret", "authenticate_socket", "bearer_identity", "check_and_upgrade_password",
     "validate_upload", "current_user_id", "error_response", "optional_user_id", "MAX_UPLOAD_BYTES", "get_logger", "init_security",
-    "limiter", "require_auth", "require_env", "require_strong_password", "room_allowed",
+    "limiter", "matches_env_secret", "require_auth", "require_env", "require_strong_password", "room_allowed",
     "safe_url", "secure_password_hash", "set_room_membership_check", "socket_identity",
     "validate_form", "validate_json", "validate_query", "verify_password",
 ]
@@ -101,6 +102,16 @@ def require_env(name: str) -> str:
     if not value:
         raise MissingSecret(name)
     return value
+
+
+def matches_env_secret(value: Any, name: str) -> bool:
+    """Whether ``value`` equals the secret in the environment variable ``name`` (compared in
+    constant time); never true while the variable is unset or empty."""
+    expected = os.environ.get(name, "")
+    if not expected or not isinstance(value, (str, bytes)):
+        return False
+    given = value.encode() if isinstance(value, str) else value
+    return hmac.compare_digest(given, expected.encode())
 
 
 # --- error envelope --------------------------------------------------------------------------
@@ -298,6 +309,19 @@ def optional_user_id() -> int | str | None:
     """The authenticated user's id when the request carries a bearer token (401 when that
     token is invalid), else None: for hooks that run before public and private routes alike."""
     return authenticate_request() if _bearer_token() is not None else None
+
+
+def bearer_identity() -> int | str | None:
+    """The user id of a valid bearer JWT on this request (remembered in ``g`` as by
+    :func:`require_auth`), else None -- never an error, because the same header may carry
+    the project's older credential (an API key): for the project's own guards, which
+    then fall back to their own check and refuse what neither accepts."""
+    if _bearer_token() is None:
+        return None
+    try:
+        return authenticate_request()
+    except HTTPException:
+        return None
 
 
 def _install_login_manager_loader(login_manager: Any) -> None:

@@ -37,6 +37,79 @@ def _calls(node: cst.CSTNode, name: str) -> bool:
 
 _ABORT_401 = cst.parse_statement("abort(401)")
 
+# A local that holds the caller's id in a guard (user_id = identify_caller()).
+_IDENTITY_VAR = re.compile(r"(?i)^(\w+_)?(user_?id|uid|identity|caller(_?id)?|account_?id|principal_?id)$")
+# Guards named for what they do (hooks take no parameters, so the name is what is left).
+_GUARD_NAME = re.compile(r"(?i)auth|login|require|guard|protect|permission|caller|identify|session|api_?key|"
+                         r"logged_in|check_user")
+# The security module's own JWT calls: a guard using one already accepts the bearer token.
+_JWT_AWARE = {"bearer_identity", "authenticate_request", "current_user_id", "optional_user_id", "require_auth"}
+
+
+def _refuses_401(block: cst.CSTNode) -> bool:
+    """Whether a block answers 401 (``return ..., 401``, ``abort(401)``, ``raise Unauthorized``)."""
+    says_401 = bool(m.findall(block, m.Integer("401") | m.Name("Unauthorized") | m.Attribute(
+        attr=m.Name(m.MatchIfTrue(lambda n: "401" in n or n == "UNAUTHORIZED")))))
+    return says_401 and bool(m.findall(block, m.Return() | m.Raise() | m.Call(func=m.Name("abort"))))
+
+
+def _names(node: cst.CSTNode) -> set[str]:
+    return {n.value for n in m.findall(node, m.Name())}
+
+
+def _assigned_name(stmt: cst.CSTNode) -> str | None:
+    if m.matches(stmt, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target=m.Name())])])):
+        return stmt.body[0].targets[0].target.value
+    return None
+
+
+def accept_bearer_in_guard(func: cst.FunctionDef) -> tuple[cst.FunctionDef, str | None]:
+    """Make a guard that checks another credential (a session, an API key) accept a valid
+    bearer JWT too, without letting anything else through: (new function, what was done;
+    ``None`` when the function is no such guard, ``"human"`` when it could not be done safely).
+
+    * ``user_id = identify_caller()`` tested for absence before the 401: the JWT's identity
+      comes first, the old lookup runs only without one, so everything the guard does with
+      the identity afterwards (roles, ``g.user_id``) runs unchanged;
+    * a test of a credential that nothing after the check uses (``if request.headers.get(
+      "X-API-Key") != KEY: abort(401)``): the 401 only when there is no valid JWT either;
+    * otherwise (the guard goes on using what it checked, e.g. ``session["user_id"]``) the
+      function is left as it is, for a human."""
+    body = list(func.body.body)
+    for index, stmt in enumerate(body):
+        if not isinstance(stmt, cst.If) or not _refuses_401(stmt.body):
+            continue
+        tested = _names(stmt.test)
+        for j in range(index - 1, -1, -1):
+            name = _assigned_name(body[j])
+            if name in tested and _IDENTITY_VAR.match(name):
+                lookup = body[j].body[0].value
+                code = cst.Module(body=[]).code_for_node(lookup)
+                first, fallback = cst.parse_module(
+                    f"{name} = bearer_identity()\nif {name} is None:\n    {name} = {code}\n").body
+                body[j:j + 1] = [first.with_changes(leading_lines=body[j].leading_lines), fallback]
+                return func.with_changes(body=func.body.with_changes(body=body)), "identity"
+        assigned = {n for s in body[:index] if (n := _assigned_name(s))}
+        flowing = tested & (assigned | {"session"})
+        # Further 401 checks of the same credential (if key != KEY) are not a use: they get the same change.
+        later = [s for s in body[index + 1:] if not (isinstance(s, cst.If) and _refuses_401(s.body))]
+        if any(flowing & _names(s) for s in later) or not tested - {"None", "True", "False"}:
+            return func, "human"
+        new_body = list(body)
+        for k in range(index, len(body)):
+            s = body[k]
+            if isinstance(s, cst.If) and _refuses_401(s.body) and (k == index or _names(s.test) & flowing):
+                new_body[k] = s.with_changes(test=_unless_bearer(s.test))
+        return func.with_changes(body=func.body.with_changes(body=new_body)), "check"
+    return func, None
+
+
+def _unless_bearer(test: cst.BaseExpression) -> cst.BaseExpression:
+    code = cst.Module(body=[]).code_for_node(test)
+    if isinstance(test, (cst.BooleanOperation, cst.IfExp, cst.NamedExpr, cst.Lambda)):
+        code = f"({code})"
+    return cst.parse_expression(f"bearer_identity() is None and {code}")
+
 
 class _HardenAuthHelper(cst.CSTTransformer):
     """Removes the bypass branches of one decorator: development switches that let the request
@@ -136,13 +209,15 @@ class AddAuthenticationCommand(MigrationCommand):
     NAME = "add-authentication"
     ORDER = 20
     FIXES = (Category.MISSING_AUTH, Category.AUTH_BYPASS)
-    APPLIES_TO = r"\.route\(|\.(get|post|put|patch|delete)\(|add_url_rule|decode"
+    APPLIES_TO = r"\.route\(|\.(get|post|put|patch|delete)\(|add_url_rule|decode|401|Unauthorized|UNAUTHORIZED"
 
     def __init__(self, context, migration=None) -> None:
         super().__init__(context, migration)
         self._local_helpers: set[str] = set()
         self._class_decorators: list[set[str]] = []
         self._jwt_names = {"jwt"}
+        # (name, parameters) of the functions around the current one, itself included
+        self._enclosing: list[tuple[str, set[str]]] = []
 
     def visit_Module(self, node: cst.Module) -> None:
         helper = self.migration.auth_helper
@@ -169,8 +244,42 @@ class AddAuthenticationCommand(MigrationCommand):
         self.import_security("require_auth")
         return "require_auth"
 
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._enclosing.append((node.name.value, {p.name.value for p in (*node.params.params, *node.params.posonly_params)}))
+
+    def _is_guard_candidate(self, func: cst.FunctionDef) -> bool:
+        """A request hook or a decorator's wrapper that is not a route and not JWT-based already."""
+        if self._class_decorators or self.routes_of(func):
+            return False
+        called = {dotted(c.func).rsplit(".", 1)[-1] for c in m.findall(func.body, m.Call())}
+        if called & _JWT_AWARE or called & {"decode", "decode_token", "verify_token", "verify_jwt", "jwt_required"}:
+            return False
+        outer = self._enclosing[:-1]
+        if outer:  # a wrapper: it passes the request on by calling the view it wraps
+            return bool(called & outer[-1][1])
+        hook = any(dotted(d.decorator).rsplit(".", 1)[-1] in ("before_request", "before_app_request")
+                   for d in func.decorators)
+        return hook or (not func.params.params and bool(_GUARD_NAME.search(func.name.value)))
+
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        try:
+            return self._leave_function(original_node, updated_node)
+        finally:
+            self._enclosing.pop()
+
+    def _leave_function(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         name = updated_node.name.value
+        if self._is_guard_candidate(original_node):
+            guard = self._enclosing[-2][0] if len(self._enclosing) > 1 else name  # a wrapper: its decorator
+            new, done = accept_bearer_in_guard(updated_node)
+            if done == "human":
+                self.note(f"{guard}() checks a credential other than the bearer JWT and keeps using it: "
+                          "make it accept the token's identity (workbench_security.bearer_identity())")
+            elif done is not None:
+                self.import_security("bearer_identity")
+                self.note(f"{guard}() also accepts a valid bearer JWT (its own credential check is kept; "
+                          "retire it once no client uses it)")
+                return new
         if name in self._local_helpers or (self.migration.auth_helper and name == self.migration.auth_helper.name
                                            and self.migration.auth_helper.file == self.migration.file):
             return self._harden(updated_node)

@@ -36,6 +36,81 @@ def _from_client(node: cst.CSTNode) -> bool:
         m.MatchIfTrue(lambda n: n in ("args", "json", "form", "values", "headers", "cookies", "get_json"))))))
 
 
+_GUARD_NAME = re.compile(r"(?i)auth|login|token|jwt|identity|require|protect|guard|verify|permission|check_user|"
+                         r"logged_in|before_request|session|caller|admin")
+
+
+def _is_guard(func: cst.FunctionDef) -> bool:
+    """A function that checks who is calling: named so, or answering 401/403 somewhere."""
+    return bool(_GUARD_NAME.search(func.name.value)) or bool(m.findall(func.body, m.Integer(
+        m.MatchIfTrue(lambda v: v in ("401", "403"))) | m.Name(m.MatchIfTrue(lambda n: n in ("Unauthorized", "Forbidden")))))
+
+
+def _lets_through(block: cst.BaseSuite, views: set[str]) -> bool:
+    """A branch that only returns early (``return``, ``return None``, ``return view(...)``) or passes."""
+    statements = [s for line in block.body for s in (line.body if isinstance(line, cst.SimpleStatementLine) else [line])]
+    if not statements or not any(isinstance(s, cst.Return) for s in statements):
+        return False
+    for s in statements:
+        if isinstance(s, cst.Pass):
+            continue
+        if isinstance(s, cst.Return) and (s.value is None or m.matches(s.value, m.Name("None")) or (
+                isinstance(s.value, cst.Call) and dotted(s.value.func) in views)):
+            continue
+        return False
+    return True
+
+
+# Callbacks that tell a framework who is calling (Flask-Login, Flask-HTTPAuth).
+_REQUEST_CALLBACKS = {"request_loader", "header_loader", "verify_token"}
+_USER_CALLBACKS = {"user_loader"}
+_CURRENT_USER_FUNCTION = re.compile(r"(?i)^_?(get_|load_)?(current_?user|logged_in_user|me)$")
+_ID_CONSTANT = re.compile(r"(?i)user|uid|account|owner|admin|demo|default|test")
+
+
+def _literal_id_constants(module: cst.Module) -> set[str]:
+    """Module-level names bound once to a literal id (``DEMO_USER_ID = 1``)."""
+    bound: dict[str, int] = {}
+    literal: set[str] = set()
+    for stmt in module.body:
+        for small in (stmt.body if isinstance(stmt, cst.SimpleStatementLine) else []):
+            if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                name = small.targets[0].target.value
+                bound[name] = bound.get(name, 0) + 1
+                if (_int_literal(small.value) or _digit_string(small.value)) and _ID_CONSTANT.search(name):
+                    literal.add(name)
+    return {name for name in literal if bound[name] == 1}
+
+
+def _callback_kind(func: cst.FunctionDef) -> str | None:
+    names = {dotted(d.decorator).rsplit(".", 1)[-1] for d in func.decorators}
+    if names & _REQUEST_CALLBACKS:
+        return "request"
+    if names & _USER_CALLBACKS and func.params.params:
+        return "user"
+    if _CURRENT_USER_FUNCTION.match(func.name.value) and not func.params.params:
+        return "current"
+    return None
+
+
+class _ReplaceFixedIds(cst.CSTTransformer):
+    """Inside return values: literal ids and id constants passed to a call become ``identity``."""
+
+    def __init__(self, constants: set[str], identity: str) -> None:
+        super().__init__()
+        self.constants, self.identity, self.changed = constants, identity, False
+
+    def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
+        value = updated_node.value
+        if (updated_node.keyword is None or _IDENTITY_NAME.match(updated_node.keyword.value) or
+                updated_node.keyword.value in ("id", "pk")) and (
+                (_int_literal(value) and value.evaluated_value > 0) or _digit_string(value)
+                or (isinstance(value, cst.Name) and value.value in self.constants)):
+            self.changed = True
+            return updated_node.with_changes(value=cst.parse_expression(self.identity))
+        return updated_node
+
+
 def _int_literal(node: cst.CSTNode) -> bool:
     return isinstance(node, cst.Integer)
 
@@ -59,21 +134,54 @@ class RemoveIdentityBypassCommand(MigrationCommand):
     NAME = "remove-identity-bypass"
     ORDER = 25
     FIXES = (Category.AUTH_BYPASS,)
-    APPLIES_TO = r"(?i)(user_?id|uid|author_id|owner_id|member_id|account_id)|\.get\(|filter_by|_DISABLED|SKIP_AUTH|NO_AUTH"
+    APPLIES_TO = (r"(?i)_loader|current_?user|(user_?id|uid|author_id|owner_id|member_id|account_id)|\.get\(|filter_by|_DISABLED|SKIP_AUTH|NO_AUTH|"
+                  r"debug|testing|development|bypass|insecure")
 
     def __init__(self, context, migration=None) -> None:
         super().__init__(context, migration)
         self._function_depth = 0
         self._handler: list[bool] = []
+        self._guard: list[tuple[bool, set[str]]] = []  # (is an auth guard, names that pass the request on)
+        self._callback: list[str | None] = []  # the kind of "who is calling" callback of each function
+        self._constants: set[str] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._function_depth += 1
         self._handler.append(bool(self.routes_of(node)) or (bool(self._handler) and self._handler[-1]))
+        views = {p.name.value for p in node.params.params} | (self._guard[-1][1] if self._guard else set())
+        self._guard.append((_is_guard(node), views))
+        self._callback.append(_callback_kind(node))
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._constants = _literal_id_constants(node)
 
     def leave_FunctionDef(self, original_node, updated_node):
         self._function_depth -= 1
         self._handler.pop()
-        return updated_node
+        self._guard.pop()
+        kind = self._callback.pop()
+        return self._caller_from_credentials(updated_node, kind) if kind else updated_node
+
+    def _caller_from_credentials(self, func: cst.FunctionDef, kind: str) -> cst.FunctionDef:
+        """A "who is calling" callback that returns a fixed user looks the caller up instead:
+        a request loader by the bearer token's id (None, i.e. anonymous, without a token), a
+        user loader by the id it is given, a current-user function by the authenticated id."""
+        identity = {"request": "user_id", "user": func.params.params[0].name.value if func.params.params else "",
+                    "current": "current_user_id()"}[kind]
+        replace = _ReplaceFixedIds(self._constants, identity)
+        body = [s.visit(replace) if m.findall(s, m.Return()) else s for s in func.body.body]
+        if not replace.changed:
+            return func
+        if kind == "request":
+            start = 1 if body and m.matches(body[0], m.SimpleStatementLine(body=[m.Expr(m.SimpleString())])) else 0
+            body[start:start] = cst.parse_module(
+                "user_id = optional_user_id()\nif user_id is None:  # no bearer token: an anonymous request\n"
+                "    return None\n").body
+            self.import_security("optional_user_id")
+        elif kind == "current":
+            self.import_security("current_user_id")
+        self.note(f"{func.name.value}() returned a fixed user; it now looks up the authenticated caller")
+        return func.with_changes(body=func.body.with_changes(body=body))
 
     def _replace(self, node: cst.CSTNode) -> cst.BaseExpression:
         self.import_security("current_user_id")
@@ -115,13 +223,14 @@ class RemoveIdentityBypassCommand(MigrationCommand):
             return updated_node
         grants = m.findall(updated_node.body, m.Assign(targets=[m.AssignTarget(target=m.Attribute(value=m.Name("g")))])) \
             or m.findall(updated_node.body, m.Call(func=m.Name("login_user")))
-        if not grants:
+        # In an auth guard: `if DEBUG: return None` / `return view(...)` lets the request through unchecked.
+        if not grants and not (self._guard and self._guard[-1][0] and _lets_through(updated_node.body, self._guard[-1][1])):
             return updated_node
         self.note("a development switch that skipped authentication was removed")
         return cst.RemovalSentinel.REMOVE
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
-        if self._function_depth == 0:
+        if self._function_depth == 0 or self._callback[-1] == "user":  # a user loader is given the id
             return updated_node
         callee = dotted(updated_node.func)
         args = list(updated_node.args)

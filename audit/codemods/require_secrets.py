@@ -88,6 +88,38 @@ class RequireSecretsCommand(MigrationCommand):
     def __init__(self, context, migration=None) -> None:
         super().__init__(context, migration)
         self._settings_classes: list[bool] = []
+        self._functions: list[str] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._functions.append(node.name.value)
+
+    def leave_FunctionDef(self, original_node, updated_node):
+        self._functions.pop()
+        return updated_node
+
+    def leave_Comparison(self, original_node: cst.Comparison, updated_node: cst.Comparison) -> cst.BaseExpression:
+        # password == "admin123": the secret moves to the environment, compared in constant time
+        # (an unset variable never matches, so nothing opens while it is being configured).
+        if len(updated_node.comparisons) != 1:
+            return updated_node
+        target = updated_node.comparisons[0]
+        if not isinstance(target.operator, (cst.Equal, cst.NotEqual)):
+            return updated_node
+        left, right = updated_node.left, target.comparator
+        if _is_literal_secret(left) and not _is_literal_secret(right):
+            left, right = right, left
+        name = _target_name(left)
+        if not name or not _is_literal_secret(right) or not (is_secret_name(name) or name.lower() in ("password", "token")):
+            return updated_node
+        variable = re.sub(r"\W+", "_", "_".join([*self._functions[-1:], name])).strip("_").upper()
+        self.import_security("matches_env_secret")
+        self.note(f"line {self.line_of(original_node)}: {name} was compared with a literal secret; the secret now "
+                  f"comes from the environment variable {variable} (never matches while it is unset)")
+        code = cst.Module(body=[]).code_for_node(left)
+        call = cst.parse_expression(f'matches_env_secret({code}, "{variable}")')
+        if isinstance(target.operator, cst.NotEqual):
+            call = cst.UnaryOperation(operator=cst.Not(), expression=call)
+        return call.with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
 
     def _required(self, name: str) -> cst.Call:
         """``require_env(NAME)`` for the token-signing secret (and Flask's ``SECRET_KEY`` when

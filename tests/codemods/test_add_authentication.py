@@ -2,6 +2,7 @@ import textwrap
 
 from audit.codemods import AuthHelper
 from audit.codemods.add_authentication import AddAuthenticationCommand as Command
+from conftest import run
 
 ROUTES = '''
 from flask import Blueprint
@@ -77,5 +78,83 @@ def test_already_secure_unchanged(apply):
         @require_auth
         def items():
             return []
+        ''')
+    assert apply(Command, source) == source
+
+
+GUARDS = '''
+def identify_caller():
+    if session.get("user_id"):
+        return session["user_id"]
+    return storage.user_for_api_key(request.headers.get("X-API-Key"))
+
+
+def require_caller():
+    user_id = identify_caller()
+    if user_id is None:
+        return {"error": "authentication required"}, 401
+    g.user_id = user_id
+
+
+def require_admin():
+    user_id = identify_caller()
+    if user_id is None:
+        abort(401)
+    if storage.role(user_id) != "admin":
+        abort(403)
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if request.headers.get("X-API-Key") != current_app.config["API_KEY"]:
+            raise Unauthorized()
+        return view(*args, **kwargs)
+    return wrapper
+
+
+@bp.before_request
+def load_session_user():
+    if "uid" not in session:
+        abort(401)
+    g.user = User.query.get(session["uid"])
+'''
+
+
+def test_guards_of_another_credential_accept_the_bearer_jwt(apply):
+    out, context = run(Command, GUARDS)
+    # the token's identity first; the old lookup only without one; roles still checked
+    assert ("def require_caller():\n    user_id = bearer_identity()\n    if user_id is None:\n"
+            "        user_id = identify_caller()\n    if user_id is None:\n        return") in out
+    assert "user_id = bearer_identity()\n    if user_id is None:\n        user_id = identify_caller()\n    if user_id is None:\n        abort(401)\n    if storage.role(user_id)" in out
+    # a check nothing uses afterwards: 401 only when neither credential is valid
+    assert 'if bearer_identity() is None and request.headers.get("X-API-Key") != current_app.config["API_KEY"]:' in out
+    # the identity flows on through the session: left for a human, with a note
+    assert 'if "uid" not in session:\n        abort(401)' in out
+    assert any("load_session_user() checks a credential other than the bearer JWT" in w for w in context.warnings)
+    assert any("login_required() also accepts a valid bearer JWT" in w for w in context.warnings)
+    assert "def identify_caller():\n    if session.get" in out  # not a guard: no 401
+    assert "from workbench_security import bearer_identity" in out
+    assert apply(Command, out) == out  # idempotent
+
+
+def test_jwt_guards_and_handlers_are_not_rewritten(apply):
+    source = textwrap.dedent('''
+        def token_required(f):
+            @wraps(f)
+            def wrapper(*args, **kwargs):
+                try:
+                    g.user_id = jwt.decode(request.headers["Authorization"][7:], KEY, algorithms=["HS256"])["sub"]
+                except jwt.PyJWTError:
+                    abort(401)
+                return f(*args, **kwargs)
+            return wrapper
+
+        @bp.post("/auth/login")
+        def login():
+            user = find(request.json["username"])
+            if user is None:
+                return {"error": "bad credentials"}, 401
+            return {"token": issue(user)}
         ''')
     assert apply(Command, source) == source

@@ -44,3 +44,20 @@ def test_flask_secret_key_required_when_sessions_are_used(apply):
     assert 'SECRET_KEY = os.environ.get("SECRET_KEY")' in apply(Command, source)
     out = apply(Command, source, uses_sessions=True)
     assert 'SECRET_KEY = require_env("SECRET_KEY")' in out
+
+
+def test_secret_compared_with_a_literal_moves_to_the_environment(apply):
+    out = apply(Command, '''
+        def check(password):
+            return password == "admin123"
+
+        def guard(token):
+            if token == "":
+                return None
+            if "s3cr3t-token" != token:
+                abort(401)
+        ''')
+    assert 'return matches_env_secret(password, "CHECK_PASSWORD")' in out
+    assert 'if not matches_env_secret(token, "GUARD_TOKEN"):' in out
+    assert 'if token == "":' in out  # an absence test, not a secret
+    assert "from workbench_security import matches_env_secret" in out

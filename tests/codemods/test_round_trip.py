@@ -28,10 +28,7 @@ def _flask_only(example: Example | str) -> bool:
 
 # Examples the codemods do not fix yet, each with the reason (strict: the day a codemod
 # learns the pattern, the xfail turns into a failure and this entry must go).
-KNOWN_GAPS = {
-    ("WB101", "request_loader"): "a flask-login request_loader returning a fixed user is not rewritten",
-    ("WB301", "== 'admin123'"): "a password compared with a literal in code is left for a human",
-}
+KNOWN_GAPS: dict[tuple[str, str], str] = {}  # (rule id, a marker in the example's code) -> reason
 
 
 def _gap(rule, example) -> str | None:

@@ -59,12 +59,7 @@ def test_migrated_fixture_protects_every_route(name, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [
-    "flask_login_app",
-    pytest.param("flask_methodview", marks=pytest.mark.xfail(strict=True, reason=(
-        "known gap: its blueprint before_request guards (session or API key) are kept and refuse a bearer "
-        "JWT; rewriting a project's non-JWT guard onto the token is not done yet"))),
-])
+@pytest.mark.parametrize("name", sorted(FIXTURES))
 def test_migrated_fixture_accepts_a_valid_token(name, tmp_path):
     with _migrated(name, tmp_path) as app:
         client = app.test_client()
