@@ -22,6 +22,7 @@ import re
 import sys
 import time
 import warnings
+import zlib
 from collections import Counter, OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -198,11 +199,12 @@ def _parse(text: str, rel: str) -> tuple[ast.Module | None, FileSkip | None]:
 
 
 # Parsed trees kept between the facts stage and the rules stage in the process that parsed
-# them (all of them when jobs=1; about 1/jobs of them in a pool, where a chunk may land on
-# another worker). Bounded by source lines so a huge tree cannot exhaust memory.
+# them (the sharded executor sends a file's rules to the worker that parsed it), with their
+# node index (audit.rules._syntax). Bounded by source lines so a huge tree cannot exhaust
+# memory: past the bound the oldest are dropped and parsed again for the rules.
 _TREES: "OrderedDict[tuple, tuple[str, ast.Module]]" = OrderedDict()
 _TREE_LINES = [0]
-_TREE_LINE_LIMIT = 80_000
+_TREE_LINE_LIMIT = 300_000  # about 500 MB of trees in one process
 
 
 def _tree_key(path: str) -> tuple | None:
@@ -382,6 +384,7 @@ def run_map(
 
     show = sys.stderr.isatty() if progress is None else progress
     executor = make_executor(jobs)
+    worker_cpu: dict[str, float] = {}
     try:
         # -------- stage 1: facts
         t = time.perf_counter()
@@ -398,7 +401,7 @@ def run_map(
             else:
                 todo.append((f.rel, str(f.path), modules[f.rel]))
         facts_misses = len(todo)
-        for batch in _run_chunks(executor, facts_chunk, todo, jobs, show, "facts"):
+        for batch in _run_chunks(executor, facts_chunk, todo, jobs, show, "facts", cpu=worker_cpu):
             for rel, facts, skips, lines in batch:
                 results[rel] = (rel, facts, skips, lines)
         store.put_many({keys[item[0]]: results[item[0]] for item in todo})
@@ -457,7 +460,8 @@ def run_map(
                 path = str(src / ff.rel)
                 todo.append((ff.rel, path, ff.module, routes_by_file.get(ff.rel, [])))
         rules_misses = len(todo)
-        for batch in _run_chunks(executor, rules_chunk, todo, jobs, show, "rules", pf, cfg.disable):
+        for batch in _run_chunks(executor, rules_chunk, todo, jobs, show, "rules", pf, cfg.disable,
+                                 cpu=worker_cpu):
             for rel, findings, errors in batch:
                 own.extend(findings)
                 rule_errors.extend(errors)
@@ -468,6 +472,10 @@ def run_map(
         timings["rules_s"] = time.perf_counter() - t
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
+        _TREES.clear()  # (the trees kept in this process by a one-job map)
+        _TREE_LINES[0] = 0
+    for stage, seconds in worker_cpu.items():
+        timings[f"{stage}_cpu_s"] = seconds
         _TREES.clear()  # trees kept in this process (jobs=1) are not needed after the rules stage
         _TREE_LINES[0] = 0
 
@@ -546,8 +554,12 @@ def _hash_json(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
-def _run_chunks(executor, func: Callable, items: list, jobs: int, show: bool, label: str, *extra: Any) -> Iterable[list]:
-    """Submit ``items`` in chunks (few enough to keep IPC low, enough to balance the cores)."""
+def _run_chunks(executor, func: Callable, items: list, jobs: int, show: bool, label: str, *extra: Any,
+                cpu: dict[str, float] | None = None) -> Iterable[list]:
+    """Submit ``items`` (tuples whose first element is the file) in chunks: few enough to keep
+    IPC low, enough to balance the cores and move the progress bar. A :class:`ShardedExecutor`
+    gets each file on the same worker in every stage (see :func:`_shard`). The workers' CPU
+    seconds are added to ``cpu[label]``."""
     if not items:
         return
     if len(items) <= _IN_PROCESS_MAX:
@@ -556,12 +568,20 @@ def _run_chunks(executor, func: Callable, items: list, jobs: int, show: bool, la
         executor, jobs = InProcessExecutor(), 1
     if jobs == 1 and label == "rules":
         items = items[::-1]  # the trees parsed last are still in memory: use them first
-    n_chunks = 1 if jobs == 1 else min(len(items), jobs * 4)
-    chunks = [items[i::n_chunks] for i in range(n_chunks)]  # interleaved: big and small files spread out
+    shards = getattr(executor, "shards", 1) if jobs > 1 else 1
+    per_shard = 1 if jobs == 1 else 4
+    chunks: list[tuple[int, list]] = []
+    for shard in range(shards):
+        mine = [item for item in items if _shard(item[0], shards) == shard] if shards > 1 else items
+        n = min(len(mine), per_shard) if jobs > 1 else 1
+        chunks += [(shard, mine[i::n]) for i in range(n)]  # interleaved: big and small files spread out
+    chunks = [c for c in chunks if c[1]]
+    submit_to = getattr(executor, "submit_to", None)
     try:
-        futures = [executor.submit(func, chunk, *extra) for chunk in chunks]
+        futures = [submit_to(shard, _timed_chunk, func, chunk, *extra) if submit_to and shards > 1
+                   else executor.submit(_timed_chunk, func, chunk, *extra) for shard, chunk in chunks]
     except BrokenProcessPool:
-        futures = [InProcessExecutor().submit(func, chunk, *extra) for chunk in chunks]
+        futures = [InProcessExecutor().submit(_timed_chunk, func, chunk, *extra) for _, chunk in chunks]
     bar = None
     if show:
         from tqdm import tqdm
@@ -572,18 +592,32 @@ def _run_chunks(executor, func: Callable, items: list, jobs: int, show: bool, la
 
         for future in as_completed(futures):
             try:
-                batch = future.result()
+                seconds, batch = future.result()
             except BrokenProcessPool:
                 # A worker died (killed, out of memory, a start method that cannot work here):
                 # redo that work in this process rather than lose the map.
-                lost = chunks[futures.index(future)]
-                batch = func(lost, *extra)
+                lost = chunks[futures.index(future)][1]
+                seconds, batch = _timed_chunk(func, lost, *extra)
+            if cpu is not None:
+                cpu[label] = cpu.get(label, 0.0) + seconds
             if bar is not None:
                 bar.update(len(batch))
             yield batch
     finally:
         if bar is not None:
             bar.close()
+
+
+def _shard(rel: str, shards: int) -> int:
+    """The worker a file goes to: stable across the stages of one map (and across runs)."""
+    return zlib.crc32(rel.encode()) % shards
+
+
+def _timed_chunk(func: Callable, chunk: list, *extra: Any) -> tuple[float, list]:
+    """Run one chunk in a worker and return the CPU seconds it took with its result."""
+    started = time.process_time()
+    batch = func(chunk, *extra)
+    return time.process_time() - started, batch
 
 
 def _tool_cache_version(name: str) -> str:

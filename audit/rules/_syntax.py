@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import re
 from functools import lru_cache
-from typing import Iterator
+from typing import Any, Iterator
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -106,21 +106,25 @@ class _Index:
     """One traversal of a tree, shared by every rule: the nodes in walk order, the functions, and for
     each function its own nodes (nested functions excluded) and all its body's nodes."""
 
-    __slots__ = ("nodes", "functions", "own", "body", "outer", "idents", "by_type")
+    __slots__ = ("nodes", "functions", "own", "body", "spans", "outer", "idents", "by_type")
 
     def __init__(self, tree: ast.AST) -> None:
         # One depth-first traversal in source order, remembering the innermost function: own nodes
         # stop at nested functions, lambdas and classes; a function's decorators, defaults and
-        # annotations belong to the enclosing scope.
+        # annotations belong to the enclosing scope. A function's body is a run of the pre-order
+        # walk: markers around its body statements record where it starts and ends.
         all_nodes: list[ast.AST] = []
         functions: list[FunctionNode] = []
         self.own: dict[int, list[ast.AST]] = {}
         self.outer: dict[int, list[FunctionNode]] = {}
-        stack: list[tuple[ast.AST, FunctionNode | None, tuple[FunctionNode, ...], bool]] = [
-            (tree, None, (), False)]
+        spans: dict[int, list[int]] = {}
+        stack: list[tuple[Any, Any, Any, bool]] = [(tree, None, (), False)]
         function_types = (ast.FunctionDef, ast.AsyncFunctionDef)
         while stack:
             node, owner, chain, inside_scope = stack.pop()
+            if node is None:  # a body marker: owner is the function, chain 0 = start, 1 = end
+                spans[id(owner)][chain] = len(all_nodes)
+                continue
             all_nodes.append(node)
             if owner is not None and not inside_scope:
                 self.own[id(owner)].append(node)
@@ -128,10 +132,20 @@ class _Index:
                 functions.append(node)
                 self.own[id(node)] = []
                 self.outer[id(node)] = list(chain)
+                spans[id(node)] = [0, 0]
+                first, last = node.body[0], node.body[-1]
                 body = set(map(id, node.body))
                 inner = (*chain, node)
-                children = [(c, node, inner, False) if id(c) in body else (c, owner, chain, inside_scope)
-                            for c in _children(node)]
+                children = []
+                for c in _children(node):
+                    if c is first:
+                        children.append((None, node, 0, False))
+                    if id(c) in body:
+                        children.append((c, node, inner, False))
+                    else:
+                        children.append((c, owner, chain, inside_scope))
+                    if c is last:
+                        children.append((None, node, 1, False))
             else:
                 nested = isinstance(node, (ast.Lambda, ast.ClassDef)) and owner is not None
                 scope = inside_scope or nested
@@ -139,6 +153,7 @@ class _Index:
             stack.extend(reversed(children))
         self.nodes = tuple(all_nodes)
         self.functions = tuple(functions)
+        self.spans = spans
         self.body: dict[int, tuple[ast.AST, ...]] = {}
         self.idents: dict[int, frozenset[str]] = {}
         self.by_type: dict[type, list[ast.AST]] | None = None
@@ -170,30 +185,27 @@ def nodes_of(tree: ast.AST, *types: type) -> list[ast.AST]:
     return [n for n in index.nodes if n.__class__ in wanted]
 
 
-@lru_cache(maxsize=8)
+_INDEX = "_workbench_index"  # the attribute of a tree (and of its functions) holding its index
+
+
 def _index(tree: ast.AST) -> _Index:
-    index = _Index(tree)
-    for fn in index.functions:
-        _BY_FUNCTION[id(fn)] = (fn, index)
+    """The index of ``tree``, built on first use and kept on the tree itself, so that it lives as
+    long as the tree: the map's facts stage and rules stage share it."""
+    index = tree.__dict__.get(_INDEX)
+    if index is None:
+        index = _Index(tree)
+        setattr(tree, _INDEX, index)
+        for fn in index.functions:
+            setattr(fn, _INDEX, index)
     return index
 
 
-# function id -> (function, index of its tree), for the per-function helpers; trimmed with the cache.
-_BY_FUNCTION: dict[int, tuple[FunctionNode, _Index]] = {}
-
-
 def _index_of(fn: FunctionNode) -> _Index | None:
-    entry = _BY_FUNCTION.get(id(fn))
-    if entry is None or entry[0] is not fn:
-        return None
-    return entry[1]
+    return fn.__dict__.get(_INDEX)
 
 
 def nodes(tree: ast.AST) -> tuple[ast.AST, ...]:
-    """Every node of ``tree`` in ``ast.walk`` order, computed once per tree: the rules share one walk."""
-    if len(_BY_FUNCTION) > 50_000:
-        _BY_FUNCTION.clear()
-        _index.cache_clear()
+    """Every node of ``tree`` in depth-first source order, computed once per tree: the rules share one walk."""
     return _index(tree).nodes
 
 
@@ -210,7 +222,8 @@ def body_walk(fn: FunctionNode) -> tuple[ast.AST, ...]:
         return tuple(n for stmt in fn.body for n in ast.walk(stmt))
     found = index.body.get(id(fn))
     if found is None:
-        found = index.body[id(fn)] = tuple(n for stmt in fn.body for n in ast.walk(stmt))
+        start, end = index.spans[id(fn)]
+        found = index.body[id(fn)] = index.nodes[start:end]
     return found
 
 
