@@ -440,19 +440,36 @@ def run_probe(app_dir: Path, factory: str | None, modules: list[str], env: dict[
             plan_file = workdir / "plan.json"
             plan_file.write_text(json.dumps(plan))
         cmd = probe_command(app_dir, result, factory, modules, full_env["JWT_SECRET"], plan_file)
+        # A session of its own: on a timeout the whole group goes, servers the app started included.
+        process = subprocess.Popen(cmd, cwd=workdir, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   stdin=subprocess.DEVNULL, text=True, start_new_session=True)
         try:
-            done = subprocess.run(cmd, cwd=workdir, env=full_env, capture_output=True, text=True,
-                                  timeout=timeout, stdin=subprocess.DEVNULL)
+            stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
+            _kill_group(process)
             what = "building and probing" if factory else "importing its modules"
             return {"error": f"the app did not finish {what} within {timeout:g}s (it hangs, or is too slow); "
                              "the probe was stopped", "routes": [], "imports": []}
         if not result.exists():
-            tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
-            return {"error": "probe failed: " + " | ".join(tail), "routes": [], "imports": []}
+            tail = " | ".join((stderr or stdout).strip().splitlines()[-5:]) or "no output"
+            return {"error": f"the probe process ended (exit status {process.returncode}) without a result: {tail}",
+                    "routes": [], "imports": []}
         data = json.loads(result.read_text())
-        data["stderr"] = done.stderr[-4000:]
+        data["stderr"] = stderr[-4000:]
         return data
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    import signal
+
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        process.kill()
+    try:
+        process.communicate(timeout=5)
+    except subprocess.TimeoutExpired:  # a pipe held open by something outside the group
+        pass
 
 
 def check_integrity(app_dir: str | Path, legacy: str | Path | None = None, env: dict[str, str] | None = None,

@@ -4,6 +4,7 @@ verdicts hold the answers against what the map says."""
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -269,3 +270,220 @@ def test_default_expectation_comes_from_the_map(tmp_path):
     assert result.routes["served"].sum() == len(expected("flask_login_app")["routes"])
     me = result.routes.set_index(["method", "path"]).loc[("GET", "/me")]
     assert me.status_no_token == 200 and me.verdict == "fail"
+
+
+# --- the new probes, on small apps ----------------------------------------------------
+
+VALIDATING_APP = '''
+import os
+import time
+
+import jwt
+from flask import Flask, g, jsonify, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from pydantic import BaseModel, ValidationError
+
+app = Flask(__name__)
+limiter = Limiter(get_remote_address, app=app)
+SECRET = os.environ["JWT_SECRET"]
+NOTES = {}
+
+
+class NoteBody(BaseModel):
+    title: str
+    stars: int
+
+
+def envelope(status, code, message, details=None):
+    error = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    response = jsonify(success=False, error=error)
+    response.status_code = status
+    if status == 429:
+        response.headers["Retry-After"] = "60"
+    return response
+
+
+@app.errorhandler(429)
+def too_many(exc):
+    return envelope(429, "rate_limited", "slow down")
+
+
+@app.before_request
+def authenticate():
+    g.started = time.perf_counter()
+    if request.path == "/login":
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    try:
+        g.user = jwt.decode(token, SECRET, algorithms=["HS256"])["sub"]
+    except jwt.PyJWTError:
+        return envelope(401, "unauthorized", "a valid token is required")
+    return None
+
+
+@app.after_request
+def harden(response):
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    response.headers["Strict-Transport-Security"] = "max-age=31536000"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Response-Time"] = "1ms"
+    return response
+
+
+@app.post("/login")
+@limiter.limit("3 per minute")
+def login():
+    return envelope(401, "unauthorized", "wrong password")
+
+
+@app.post("/notes")
+def create_note():
+    try:
+        body = NoteBody.model_validate(request.get_json(silent=True))
+    except ValidationError as exc:
+        return envelope(400, "validation_error", "invalid note",
+                        [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()])
+    NOTES[len(NOTES) + 1] = body.model_dump()
+    return jsonify(id=len(NOTES)), 201
+
+
+@app.post("/notes/loose")
+def create_loose_note():
+    data = request.get_json(silent=True) or {}
+    return jsonify(title=str(data.get("title")).upper()), 201
+'''
+
+
+def test_validation_valid_request_rate_limit_and_expired_token_are_probed(tmp_path):
+    app = write(tmp_path / "notes", {"app.py": VALIDATING_APP})
+    mapped = {"routes": [{"method": "POST", "path": "/login", "auth": False, "public": True},
+                         {"method": "POST", "path": "/notes", "auth": True, "public": False},
+                         {"method": "POST", "path": "/notes/loose", "auth": True, "public": False}]}
+    result = run_verify(app, expected=mapped, env={"JWT_SECRET": "k" * 40}, repeats=5, seed="none")
+    rows = result.routes.set_index("path")
+    notes = rows.loc["/notes"]
+    assert notes.status_expired_token == 401 and notes.check_auth == "pass"
+    assert (notes.status_empty, notes.code_empty, notes.status_wrong, notes.code_wrong) == (
+        400, "validation_error", 400, "validation_error")
+    assert '"title": 12345' in notes.wrong_sent and '"stars": "not-a-number"' in notes.wrong_sent
+    assert notes.status_valid_request == 201 and notes.check_valid_request == "pass"  # built from NoteBody
+    assert notes.check_validation == "pass" and notes.verdict == "ok", notes.reason
+    assert notes.latency_calls == 5 and 0 < notes.latency_p50_ms <= notes.latency_p95_ms
+    loose = rows.loc["/notes/loose"]  # reads JSON with no schema: an empty body is not refused
+    assert loose.check_validation == "fail" and "to an empty request, not 400 validation_error" in loose.reason
+    login = rows.loc["/login"]  # sensitive: refused after its 3 calls, with Retry-After
+    assert login.sensitive and login.check_rate_limit == "pass"
+    assert (login.rate_limit_calls, login.status_rate_limit, str(login.retry_after)) == (4, 429, "60")
+    assert rows.loc["/notes", "check_rate_limit"] == "n/a"
+
+
+def test_an_unlimited_sensitive_route_fails_the_rate_limit_check(tmp_path):
+    app = write(tmp_path / "notes", {"app.py": VALIDATING_APP.replace('@limiter.limit("3 per minute")\n', "")})
+    mapped = {"routes": [{"method": "POST", "path": "/login", "auth": False, "public": True}]}
+    result = run_verify(app, expected=mapped, env={"JWT_SECRET": "k" * 40}, repeats=1, seed="none",
+                        checks=("routes", "rate_limit"))
+    login = result.routes.iloc[0]
+    assert login.check_rate_limit == "fail" and "no 429 after 120 calls" in login.reason
+
+
+# --- a broken or hanging app: verify says so, the workbench survives -----------------
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("import time\ntime.sleep(120)\n", "did not finish building and probing within 3s"),
+    ("import os\nos._exit(7)\n", "ended (exit status 7) without a result"),
+    ("raise RuntimeError('no config')\n", "RuntimeError: no config"),
+])
+def test_an_app_that_hangs_or_crashes_at_import(tmp_path, code, expected):
+    app = write(tmp_path / "bad", {"app.py": "from flask import Flask\n" + code + "app = Flask(__name__)\n"})
+    started = time.perf_counter()
+    result = run_verify(app, expected={"routes": []}, timeout=3)
+    assert time.perf_counter() - started < 30
+    assert not result.ok and expected in result.error
+    assert "could not be built" in result.describe() and result.routes.empty
+
+
+# --- defects planted in a copy of target_app: verify or integrity catches each ---------
+
+TARGET = Path(__file__).parents[1] / "target_app"
+
+
+def _plant(app: Path, defect: str) -> None:
+    def edit(rel: str, old: str, new: str) -> None:
+        path = app / rel
+        text = path.read_text()
+        assert old in text, f"{rel} no longer holds {old!r}: update the planted defect"
+        path.write_text(text.replace(old, new, 1))
+
+    if defect == "open route":
+        edit("routes/posts.py", "@token_required\ndef featured_posts():", "def featured_posts():")
+    elif defect == "removed header":
+        edit("workbench_security.py", '    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",\n', "")
+    elif defect == "deleted critical file":
+        (app / "workbench_schemas.py").unlink()
+    elif defect == "emptied entry point":
+        (app / "__main__.py").write_text("")
+    elif defect == "broken import":
+        edit("routes/health.py", "from ..db import db_session\n",
+             "from ..db import db_session\nfrom ..storage import no_such_helper\n")
+    elif defect == "doc naming a missing file":
+        (app / "docs" / "ARCHITECTURE.md").open("a").write("\nBilling lives in routes/billing.py.\n")
+
+
+def _target_copy(root: Path) -> Path:
+    import shutil
+
+    app = root / "target_app"
+    shutil.copytree(TARGET, app, ignore=shutil.ignore_patterns("__pycache__", "*.db", "uploads"))
+    return app
+
+
+@pytest.fixture(scope="module")
+def baseline_integrity(tmp_path_factory):
+    from audit.integrity import check_integrity
+
+    app = _target_copy(tmp_path_factory.mktemp("baseline"))
+    return {(p.kind, p.file, p.detail) for p in check_integrity(app).problems}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("defect, caught", [
+    ("open route", ("verify", "GET", "/api/posts/featured", "auth", "answers 503 without credentials")),
+    ("removed header", ("verify", "GET", "/api/health", "hardening", "no HSTS header")),
+    ("deleted critical file", ("integrity", "critical-file-missing", "workbench_schemas.py")),
+    ("emptied entry point", ("integrity", "critical-file-empty", "__main__.py")),
+    ("broken import", ("integrity", "broken-import", "routes/health.py")),
+    ("doc naming a missing file", ("integrity", "doc-missing-file", "docs/ARCHITECTURE.md")),
+])
+def test_planted_defects_are_caught(tmp_path, baseline_integrity, defect, caught):
+    app = _target_copy(tmp_path)
+    _plant(app, defect)
+    if caught[0] == "verify":
+        _, method, path, check, reason = caught
+        result = run_verify(app, expected=yaml.safe_load((TARGET / "EXPECTED.yml").read_text()), repeats=1,
+                            checks=("routes", "auth", "hardening"), integrity=False)
+        row = result.routes.set_index(["method", "path"]).loc[(method, path)]
+        assert row[f"check_{check}"] == "fail" and reason in row.reason, row.reason
+        assert not result.ok
+    else:
+        from audit.cli import main as cli
+
+        from audit.integrity import check_integrity
+
+        _, kind, file = caught
+        found = {(p.kind, p.file, p.detail) for p in check_integrity(app).problems}
+        # the plant is caught, beside the problems target_app inherits from legacy_app by design
+        assert (kind, file) in {(k, f) for k, f, _ in found - baseline_integrity}
+        assert cli(["integrity", str(app), "--no-imports"]) == 1
+
+
+@pytest.mark.slow
+def test_unplanted_target_copy_passes_auth_and_hardening(tmp_path):
+    """The control for the planted defects: the same probes find nothing in the copy as committed."""
+    app = _target_copy(tmp_path)
+    result = run_verify(app, expected=yaml.safe_load((TARGET / "EXPECTED.yml").read_text()), repeats=1,
+                        checks=("routes", "auth", "hardening"), integrity=False)
+    assert result.ok, result.describe()
