@@ -17,6 +17,12 @@ _PASSWORD_FIELD = re.compile(r"(?i)^(\w+_)?(password|passwd|pwd|password_hash|ha
 _USER_PASSWORD = re.compile(r"(?i)^(password|passwd|pwd|password_hash|hashed_password|pw_hash|password_digest)$")
 _FAST_HASHES = {"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "blake2b", "blake2s"}
 _HASHERS = re.compile(r"(?i)(hash|digest|encrypt)")
+# Routes where a user chooses a password (a login only checks one: no policy there, or
+# users with an old weak password would be locked out).
+_SETS_PASSWORD = re.compile(r"(?i)regist|sign_?up|sign-up|passw|pwd|reset|users/?$|accounts?/?$")
+_CHECKS_PASSWORD = re.compile(r"(?i)log_?in|sign_?in|session|token|verify|check|request/?$")
+# Calls that write SQL: a plain password among their parameters is being stored.
+_SQL_WRITERS = re.compile(r"^(execute|executemany|write|run|query|exec_driver_sql)$")
 
 
 def _names_password(node: cst.CSTNode) -> bool:
@@ -88,15 +94,23 @@ class HardenPasswordsCommand(MigrationCommand):
         super().__init__(context, migration)
         self._tainted: list[set[str]] = []
         self._password_functions: list[bool] = []
+        self._sets_password: list[bool] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._tainted.append(tainted_names(node))
         self._password_functions.append(bool(_PASSWORD.search(node.name.value)))
+        routes = self.routes_of(node)
+        self._sets_password.append(any(r.method != "GET" and _SETS_PASSWORD.search(r.path) and not _CHECKS_PASSWORD.search(r.path)
+                                       for r in routes) or (not routes and bool(self._sets_password) and self._sets_password[-1]))
 
     def leave_FunctionDef(self, original_node, updated_node):
         self._tainted.pop()
         self._password_functions.pop()
+        self._sets_password.pop()
         return updated_node
+
+    def _in_password_setter(self) -> bool:
+        return bool(self._sets_password) and self._sets_password[-1]
 
     def _about_passwords(self, node: cst.CSTNode) -> bool:
         return _names_password(node) or bool(self._password_functions and self._password_functions[-1])
@@ -112,9 +126,29 @@ class HardenPasswordsCommand(MigrationCommand):
         data = _fast_hash_input(updated_node)
         if data is not None and self._about_passwords(data):
             self.import_security("secure_password_hash")
+            if self._in_password_setter() and self._from_request(data):
+                data = self._strong(data)
             return _call("secure_password_hash", data)
         if not self._tainted:
             return updated_node
+        # generate_password_hash(data["new_password"]) where the user picks a password
+        hashed = _hash_call_input(updated_node)
+        if hashed is not None and self._in_password_setter() and _names_password(hashed) and self._from_request(hashed) \
+                and not m.matches(hashed, m.Call(func=m.Name("require_strong_password"))):
+            args = list(updated_node.args)
+            args[0] = args[0].with_changes(value=self._strong(hashed))
+            return updated_node.with_changes(args=args)
+        # conn.execute("INSERT INTO users (name, password) ...", (name, data["password"])): stored in plain text
+        callee = dotted(updated_node.func).rsplit(".", 1)[-1]
+        sql = string_value(updated_node.args[0].value) if updated_node.args else None
+        if _SQL_WRITERS.match(callee) and sql and re.search(r"(?i)\b(insert|update)\b", sql) and _PASSWORD.search(sql) \
+                and len(updated_node.args) > 1 and isinstance(updated_node.args[1].value, (cst.Tuple, cst.List)):
+            params = updated_node.args[1].value
+            elements = [e.with_changes(value=self._stored_plain(e.value)) for e in params.elements]
+            if any(not new.deep_equals(old) for new, old in zip(elements, params.elements)):
+                args = list(updated_node.args)
+                args[1] = args[1].with_changes(value=params.with_changes(elements=elements))
+                return updated_node.with_changes(args=args)
         # create_user(password_hash=hash(pw)) / User(password=pw): a password being stored
         callee = dotted(updated_node.func).rsplit(".", 1)[-1]
         constructor = callee[:1].isupper()
@@ -165,6 +199,13 @@ class HardenPasswordsCommand(MigrationCommand):
             return value
         self.import_security("require_strong_password")
         return _call("require_strong_password", value)
+
+    def _stored_plain(self, value: cst.BaseExpression) -> cst.BaseExpression:
+        """A request password about to be written as it is: hashed (policy where it is chosen)."""
+        if isinstance(value, cst.Call) or not _names_password(value) or not self._from_request(value):
+            return value
+        self.import_security("secure_password_hash")
+        return _call("secure_password_hash", self._strong(value) if self._in_password_setter() else value)
 
     def _stored_value(self, value: cst.BaseExpression, plain_allowed: bool = True,
                       policy: bool = True) -> cst.BaseExpression | None:

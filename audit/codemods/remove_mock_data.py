@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 import libcst.matchers as m
 
 from ..model import Category
+from ..rules.mock_data_response import MOCK_NAME
 from . import MigrationCommand
+
+# Keys of a dict of numbers that are settings or paging, not statistics.
+_NOT_FIGURES = re.compile(r"(?i)page|limit|offset|size|version|count_per|max|min|ttl|timeout|retry")
 
 
 def _literal(node: cst.CSTNode) -> bool:
@@ -41,6 +47,33 @@ def is_mock_literal(node: cst.CSTNode) -> bool:
     return False
 
 
+def made_up_figures(node: cst.CSTNode) -> bool:
+    """A dict of two or more numbers written out (``{"users": 7, "notes": 42}``): statistics
+    nobody computed (zeros, ones and paging values are not figures)."""
+    if not isinstance(node, cst.Dict) or len(node.elements) < 2:
+        return False
+    keys, numbers = [], []
+    for element in node.elements:
+        if not isinstance(element, cst.DictElement) or not isinstance(element.key, cst.SimpleString):
+            return False
+        keys.append(str(element.key.evaluated_value))
+        value = element.value
+        sign = -1 if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus) else 1
+        value = value.expression if isinstance(value, cst.UnaryOperation) else value
+        if not isinstance(value, (cst.Integer, cst.Float)):
+            return False
+        numbers.append(sign * value.evaluated_value)
+    return not any(_NOT_FIGURES.search(k) for k in keys) and any(abs(n) > 1 for n in numbers)
+
+
+def _figures_call(node: cst.CSTNode) -> bool:
+    """``jsonify(users=7, notes=42)``: figures passed as keywords."""
+    if not isinstance(node, cst.Call) or node.args and any(a.keyword is None for a in node.args) or not node.args:
+        return False
+    as_dict = cst.Dict([cst.DictElement(cst.SimpleString(f'"{a.keyword.value}"'), a.value) for a in node.args])
+    return made_up_figures(as_dict)
+
+
 def _error(status: int) -> cst.SimpleStatementLine:
     message = {404: "Not found.", 503: "This data is not available right now."}[status]
     return cst.parse_statement(f'return error_response({status}, "{message}")')
@@ -72,7 +105,9 @@ class RemoveMockDataCommand(MigrationCommand):
             if m.matches(stmt, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target=m.Name())])])):
                 assign = stmt.body[0]
                 name = assign.targets[0].target.value
-                if name.isupper() and is_mock_literal(assign.value):
+                value = assign.value
+                if name.isupper() and (is_mock_literal(value) or made_up_figures(value) or (
+                        MOCK_NAME.search(name) and isinstance(value, (cst.List, cst.Tuple, cst.Dict)) and _literal(value))):
                     self._constants.add(name)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -107,7 +142,8 @@ class RemoveMockDataCommand(MigrationCommand):
         used = {n.value for n in m.findall(node, m.Name()) if n.value in self._constants}
         if used:
             return used
-        if any(is_mock_literal(x) for x in m.findall(node, m.List() | m.Tuple() | m.Dict())):
+        if any(is_mock_literal(x) or made_up_figures(x) for x in m.findall(node, m.List() | m.Tuple() | m.Dict())) \
+                or any(_figures_call(c) for c in m.findall(node, m.Call())):
             return set()
         return None
 

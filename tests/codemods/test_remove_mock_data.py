@@ -43,3 +43,29 @@ def test_real_data_unchanged(apply):
             return jsonify({"id": i, "title": load(i).title})
         ''')
     assert apply(Command, source) == source
+
+
+def test_made_up_figures_and_sample_constants_become_503(apply):
+    out = apply(Command, '''
+        SAMPLE_SUMMARY = {"orders": 1280, "top_items": [{"name": "Blue widget", "sold": 310}]}
+        DEFAULTS = {"page": 1, "per_page": 20}
+
+        @bp.route("/summary")
+        def summary():
+            return SAMPLE_SUMMARY
+
+        @bp.route("/stats")
+        def stats():
+            return jsonify({"notes": 42, "users": 7, "attachments": 3})
+
+        @bp.route("/counts")
+        def counts():
+            return jsonify(projects=1200, tasks=48000)
+
+        @bp.route("/paging")
+        def paging():
+            return jsonify({"page": 1, "limit": 50}), DEFAULTS
+        ''')
+    assert out.count('return error_response(503, "This data is not available right now.")') == 3
+    assert "SAMPLE_SUMMARY" not in out
+    assert 'return jsonify({"page": 1, "limit": 50}), DEFAULTS' in out and "DEFAULTS = {" in out
