@@ -38,3 +38,27 @@ def test_already_secure_unchanged(apply):
             return generate_password_hash(DEMO_PASSWORD)
         ''')
     assert apply(Command, source) == source
+
+
+def test_policy_where_a_password_is_chosen_and_plain_sql_parameters_hashed(apply):
+    out = apply(Command, '''
+        @app.post("/register")
+        def register():
+            data = request.get_json()
+            conn.execute("INSERT INTO users (username, password) VALUES (?, ?)", (data["username"], data["password"]))
+            digest = hashlib.sha256(data["password"].encode()).hexdigest()
+
+        @app.put("/account/password")
+        def change():
+            data = request.get_json()
+            return generate_password_hash(data["new_password"])
+
+        @app.post("/login")
+        def login():
+            data = request.get_json()
+            return hashlib.sha256(data["password"].encode()).hexdigest() == stored
+        ''')
+    assert '(data["username"], secure_password_hash(require_strong_password(data["password"]))))' in out
+    assert 'digest = secure_password_hash(require_strong_password(data["password"]))' in out
+    assert 'generate_password_hash(require_strong_password(data["new_password"]))' in out
+    assert 'return verify_password(stored, data["password"])' in out  # a login checks, never imposes the policy
