@@ -288,15 +288,35 @@ def _own_and_nested(node: ast.AST) -> tuple[list[ast.AST], list[ast.AST]]:
     """The nodes of a function body that belong to it, and those inside nested definitions."""
     own, nested = [], []
     stack = [node]
+    scopes = _NESTED_SCOPES
     while stack:
         n = stack.pop()
         own.append(n)
-        for child in ast.iter_child_nodes(n):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                nested.extend(ast.walk(child))
+        for child in _children(n):
+            if child.__class__ in scopes:
+                inner = [child]
+                while inner:  # the nested definition's whole subtree
+                    m = inner.pop()
+                    nested.append(m)
+                    inner.extend(_children(m))
             else:
                 stack.append(child)
     return own, nested
+
+
+_NESTED_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """``ast.iter_child_nodes`` as a list, without its generator overhead (a hot loop here)."""
+    out: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if value.__class__ is list:
+            out.extend(v for v in value if isinstance(v, ast.AST))
+        elif isinstance(value, ast.AST):
+            out.append(value)
+    return out
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:

@@ -200,6 +200,15 @@ def _index(tree: ast.AST) -> _Index:
     return index
 
 
+def release(tree: ast.AST) -> None:
+    """Drop the index kept on ``tree`` (it refers back to the tree: without this, the tree would
+    wait for the cyclic garbage collector, which the map keeps off while it works)."""
+    index = tree.__dict__.pop(_INDEX, None)
+    if index is not None:
+        for fn in index.functions:
+            fn.__dict__.pop(_INDEX, None)
+
+
 def _index_of(fn: FunctionNode) -> _Index | None:
     return fn.__dict__.get(_INDEX)
 

@@ -10,7 +10,7 @@ from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._passwords import has_strength_check, is_password_name, hashed, is_hash_call, password_names, sql_password_write
 from ._request_data import RequestData
-from ._syntax import functions, is_handler, is_test_file, last_name, mentions, nodes, own_nodes, str_value
+from ._syntax import functions, is_handler, is_test_file, last_name, mentions, nodes, nodes_of, own_nodes, str_value
 
 # Calls that set a password through another layer (nothing stored in the handler itself).
 SET_CALL = re.compile(r"(create|register|add|invite|new|insert|save)_?(user|account|member)|"
@@ -191,12 +191,11 @@ def _set_line(fn, data: RequestData) -> int | None:
 def models_with_password_rules(tree: ast.Module) -> set[str]:
     """Classes of this file whose password field carries a length rule or a validator."""
     found = set()
-    for node in nodes(tree):
-        if not isinstance(node, ast.ClassDef):
-            continue
-        text = ast.unparse(node)
+    for node in nodes_of(tree, ast.ClassDef):
+        text = None  # the class's source, unparsed only for a class with a password field
         for stmt in node.body:
             if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and password_names(stmt.target):
+                text = ast.unparse(node) if text is None else text
                 if re.search(r"min_length|constr|SecretStr|Length\(", ast.unparse(stmt)) or re.search(
                         r"validator\([^)]*" + stmt.target.id, text):
                     found.add(node.name)
