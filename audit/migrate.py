@@ -12,10 +12,12 @@ and running ``migrate`` on its own output changes nothing.
 from __future__ import annotations
 
 import difflib
+import inspect
 import json
 import os
 import shutil
 import sys
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
@@ -31,7 +33,7 @@ from .codemods._project_scan import module_name, scan_project
 from .config import Config, load_config
 from .model import Route
 
-__all__ = ["MigrationError", "MigrationResult", "run_migration"]
+__all__ = ["MigrationError", "MigrationResult", "ModulePrinter", "run_migration"]
 
 MIGRATION_FILE = "MIGRATION.json"
 _SKIP_DIRS = {".venv", "venv", "env", "__pycache__", ".git", ".hg", ".pytest_cache", ".mypy_cache",
@@ -63,6 +65,7 @@ class FileOutcome:
     schemas: dict[str, str] = field(default_factory=dict)
     required_env: list[str] = field(default_factory=list)
     reason: str = ""  # why the file was copied unchanged
+    cpu_s: float = 0.0  # CPU seconds the codemods took on this file (in its worker)
 
 
 @dataclass
@@ -75,6 +78,9 @@ class MigrationResult:
     report: dict[str, Any]
     files_changed: list[str]
     dry_run: bool = False
+    #: Seconds per stage (wall clock: read, inventory, rewrite, write; rewrite_cpu: the
+    #: codemods' CPU summed over the workers). Not in MIGRATION.json, which stays deterministic.
+    timings: dict[str, float] = field(default_factory=dict)
 
     def describe(self) -> str:
         summary = self.report["summary"]
@@ -129,18 +135,23 @@ def _rewritable(file: str, config: Config, excluded: pathspec.PathSpec, chosen: 
 # --- route inventory -------------------------------------------------------------------------------
 
 
-def _inventory(src: Path, config_path: str | Path | None, cache: bool = True) -> tuple[list[Route], str]:
+def _inventory(src: Path, config_path: str | Path | None, cache: bool = True,
+               jobs: int | None = None) -> tuple[list[Route], str]:
     """The map's routes (H2's engine) and a note; without the map, codemods find routes themselves.
 
-    Only our own rules run (no bandit/semgrep: the routes are what is needed), through the
-    map's per-file cache (outside SRC), so a repeated migration does not re-analyse the tree."""
+    Only the routes are needed: no bandit/semgrep, and no rules when the map can leave them
+    out; with the migration's worker count, through the map's per-file cache (outside SRC),
+    so a repeated migration does not re-analyse the tree."""
     try:
         from .mapping import run_map
     except ImportError:
         return [], "route inventory: the map engine is not available; codemods read route decorators themselves"
+    options = dict(config=config_path, jobs=jobs, bandit=False, semgrep=False, cache=cache, progress=False,
+                   formats="none")
+    if "rules" in inspect.signature(run_map).parameters:  # (else the rules run too, their findings unused)
+        options["rules"] = False
     try:
-        result = run_map(src, config=config_path, jobs=1, bandit=False, semgrep=False, cache=cache,
-                         progress=False, formats="none")
+        result = run_map(src, **options)
         return list(result.route_list), ""
     except Exception as exc:  # the map is an aid here: its failure must not stop the migration
         return [], f"route inventory: the map failed ({type(exc).__name__}); codemods read route decorators themselves"
@@ -159,6 +170,7 @@ def migrate_source(source: str, migration: MigrationContext, commands: Iterable[
         return outcome
     code = source
     handler_memo: list = [None]
+    printer = ModulePrinter()
     for command in commands:
         if not command.may_change(code):
             continue
@@ -166,8 +178,10 @@ def migrate_source(source: str, migration: MigrationContext, commands: Iterable[
         try:
             codemod = command(context, migration)
             codemod.handler_memo = handler_memo
+            codemod.source = code
             new_tree = codemod.transform_module(tree)
-            new_code = new_tree.code
+            # The walk returns the very tree it was given when nothing changed: no print then.
+            new_code = code if new_tree is tree else printer.code(new_tree)
         except Exception as exc:  # one broken codemod must not produce a half-rewritten file
             outcome.reason = f"codemod {command.NAME} failed: {type(exc).__name__}: {exc}"
             outcome.applied, outcome.notes, outcome.schemas = [], [], {}
@@ -184,9 +198,37 @@ def migrate_source(source: str, migration: MigrationContext, commands: Iterable[
     return outcome
 
 
+class ModulePrinter:
+    """``module.code``, printing only the top-level statements it has not printed before.
+
+    A codemod leaves the statements it did not change as the same objects (see
+    codemods._traversal), so after the first print of a file, each later codemod costs a
+    print of the statements it rewrote, not of the whole module. The text is the one libcst
+    prints: the module's header, then each statement, then its footer."""
+
+    def __init__(self) -> None:
+        self._texts: dict[int, tuple[cst.CSTNode, str]] = {}  # id -> (the node, kept alive; its code)
+
+    def code(self, module: cst.Module) -> str:
+        if not module.has_trailing_newline or not module.body:
+            return module.code  # (libcst's special cases for the last newline)
+        texts = self._texts
+        parts = [module.code_for_node(line) for line in module.header]
+        for stmt in module.body:
+            known = texts.get(id(stmt))
+            if known is None or known[0] is not stmt:
+                known = texts[id(stmt)] = (stmt, module.code_for_node(stmt))
+            parts.append(known[1])
+        parts += [module.code_for_node(line) for line in module.footer]
+        return "".join(parts)
+
+
 def _migrate_file(args: tuple[str, MigrationContext, tuple[str, ...]]) -> FileOutcome:
     source, migration, names = args
-    return migrate_source(source, migration, select_codemods(only=names))
+    started = time.process_time()
+    outcome = migrate_source(source, migration, select_codemods(only=names))
+    outcome.cpu_s = time.process_time() - started
+    return outcome
 
 
 # --- generated modules ---------------------------------------------------------------------------------
@@ -266,6 +308,8 @@ def run_migration(
     progress: bool | None = None,
 ) -> MigrationResult:
     """Migrate the app at ``src`` into ``target`` (see the module docstring)."""
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}
     src = Path(src)
     target_path = Path(target) if target is not None else None
     _check_paths(src, target_path, dry_run)
@@ -289,20 +333,29 @@ def run_migration(
             except (UnicodeDecodeError, OSError) as exc:
                 reasons[f] = f"cannot read: {type(exc).__name__}"
     scan = scan_project({f: s for f, s in sources.items() if not _is_test_code(f)})
-    routes, inventory_note = _inventory(src, config, cache=not dry_run)  # a dry run writes nothing, not even a cache
+    timings["read_s"], clock = time.perf_counter() - clock, time.perf_counter()
+    # (a dry run writes nothing, not even a cache)
+    routes, inventory_note = _inventory(src, config, cache=not dry_run, jobs=_workers(jobs))
+    timings["inventory_s"], clock = time.perf_counter() - clock, time.perf_counter()
     package_root = (src / "__init__.py").exists()
+    routes_by_file: dict[str, list[Route]] = {}
+    for r in routes:
+        routes_by_file.setdefault(r.file, []).append(r)
 
     jobs_args = []
     for f in tree_files:
         if reasons[f] or f not in sources:
             continue
         migration = MigrationContext(
-            file=f, module=module_name(f), routes=tuple(r for r in routes if r.file == f), config=cfg,
+            file=f, module=module_name(f), routes=tuple(routes_by_file.get(f, ())), config=cfg,
             package_root=package_root, auth_helper=scan.auth_helper, columns=scan.columns,
-            imported_names=scan.imported_names, uses_sessions=scan.uses_sessions, standalone=not routes)
+            imported_names=scan.imported_names, uses_sessions=scan.uses_sessions, standalone=not routes,
+            url_fetchers=scan.url_fetchers)
         jobs_args.append((sources[f], migration, names))
 
     outcomes = _run_all(jobs_args, jobs, progress)
+    timings["rewrite_s"], clock = time.perf_counter() - clock, time.perf_counter()
+    timings["rewrite_cpu_s"] = sum(o.cpu_s for o in outcomes)
 
     # Assemble the target tree: path -> new text (None: copy the bytes as they are).
     written: dict[str, str | None] = {f: None for f in tree_files}
@@ -375,12 +428,17 @@ def run_migration(
     }
     if not dry_run and target_path is not None:
         _write_tree(src, target_path, written, report)
+    timings["write_s"] = time.perf_counter() - clock
     return MigrationResult(src=src, target=target_path, diff="".join(diffs), report=report,
-                           files_changed=sorted(files_changed), dry_run=dry_run)
+                           files_changed=sorted(files_changed), dry_run=dry_run, timings=timings)
+
+
+def _workers(jobs: int | None) -> int:
+    return max(1, jobs if jobs else (os.cpu_count() or 1))
 
 
 def _run_all(jobs_args: list, jobs: int | None, progress: bool | None) -> list[FileOutcome]:
-    workers = max(1, jobs if jobs else (os.cpu_count() or 1))
+    workers = _workers(jobs)
     show = sys.stderr.isatty() if progress is None else progress
     bar = None
     if show:

@@ -89,6 +89,7 @@ def measure(src: Path, workdir: Path, jobs: int) -> dict[str, Any]:
         result = run_migration(src, workdir / "migrated", jobs)
         figures["migrate_s"] = time.perf_counter() - started
         figures["migrate_files_changed"] = len(getattr(result, "files_changed", []) or [])
+        figures["migrate_stages"] = dict(getattr(result, "timings", {}) or {})
     except Exception as exc:  # an unfinished migration is a reported gap, not a crash
         figures["migrate_s"] = None
         figures["migrate_error"] = f"{type(exc).__name__}: {exc}"
@@ -105,6 +106,15 @@ def report(f: dict[str, Any]) -> str:
                 f"{f['migrate_files_changed']} files rewritten)",
                 f"migration / no-op time: {ratio:.2f}  (target <= {TARGET_RATIO:.0f})  "
                 f"{'PASS' if ratio <= TARGET_RATIO else 'FAIL'}"]
+        stages = f.get("migrate_stages") or {}
+        if stages:
+            wall = "  ".join(f"{name.removesuffix('_s')} {stages[name]:.2f} s" for name in
+                             ("read_s", "inventory_s", "rewrite_s", "write_s") if name in stages)
+            out.append(f"  migration stages (wall): {wall}")
+            if "rewrite_cpu_s" in stages:
+                out.append(f"  codemods' CPU over the workers: {stages['rewrite_cpu_s']:.2f} s "
+                           f"(inventory = the map's routes: {stages.get('inventory_s', 0) / f['migrate_s']:.0%} "
+                           f"of the migration's time)")
     else:
         out.append(f"full migration: n/a ({f.get('migrate_error')})")
     return "\n".join(out)

@@ -34,10 +34,11 @@ from libcst.matchers._decorators import (
     VISIT_NEGATIVE_MATCHER_ATTR,
     VISIT_POSITIVE_MATCHER_ATTR,
 )
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from ..config import Config
 from ..model import Category, Route
+from ._traversal import parents, transform
 
 __all__ = ["SCHEMAS_KEY", "AuthHelper", "MigrationCommand", "MigrationContext", "all_codemods", "select_codemods"]
 
@@ -70,6 +71,9 @@ class MigrationContext:
     imported_names: frozenset[str] = frozenset()  # names other modules import from this one
     uses_sessions: bool = False  # the project uses flask's signed session (SECRET_KEY is then required)
     standalone: bool = True  # no project analysis: the codemod looks at its file alone
+    #: Project functions whose parameter is the URL of an outbound request:
+    #: (module, function, parameter index, parameter name), from _project_scan.
+    url_fetchers: tuple[tuple[str, str, int, str], ...] = ()
 
     @property
     def depth(self) -> int:
@@ -113,6 +117,8 @@ class MigrationCommand(VisitorBasedCodemodCommand):
     #: handlers found in a tree are reused by the next codemod when it gets the same tree
     #: (the driver passes a tree on unchanged when a codemod changed nothing).
     handler_memo: list | None = None
+    #: Set by the driver to the code of the tree it transforms (saves printing it to search it).
+    source: str | None = None
 
     @classmethod
     def may_change(cls, source: str) -> bool:
@@ -154,10 +160,11 @@ class MigrationCommand(VisitorBasedCodemodCommand):
     def on_visit(self, node: cst.CSTNode) -> bool:
         if not self._plain:
             return super().on_visit(node)
-        func = self._func("visit", type(node))
+        node_type = type(node)
+        func = self._func("visit", node_type)
         descend = func is None or func(node) is not False
         # Subtrees holding nothing this codemod looks at are kept as they are, not walked.
-        return descend and not isinstance(node, _prunable(type(self)))
+        return descend and not _pruned(type(self), node_type)
 
     def on_leave(self, original_node, updated_node):  # type: ignore[no-untyped-def]
         if not self._plain:
@@ -189,6 +196,14 @@ class MigrationCommand(VisitorBasedCodemodCommand):
     def _handle_metadata_reference(self, module: cst.Module) -> Iterator[cst.Module]:
         with _metadata_without_copy(self, module) as tree:
             yield tree
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        # The same visit as libcst's ``tree.visit(self)``, in the same order, without
+        # rebuilding the nodes nothing changed in (see _traversal): a codemod that changes
+        # nothing returns ``tree`` itself, which the driver uses to skip printing it.
+        if self._plain and not _has_attribute_hooks(type(self)):
+            return transform(tree, self)
+        return tree.visit(self)
 
     # --- imports of the added modules -------------------------------------------------------
 
@@ -265,7 +280,7 @@ class MigrationCommand(VisitorBasedCodemodCommand):
             merged.setdefault(route.handler, []).append(route)
         known = set(merged)
         # The module's own decorators fill in what the inventory did not list.
-        for route in routes_of_module(self.module, self.migration.file, self.migration.config):
+        for route in routes_of_module(self.module, self.migration.file, self.migration.config, self.source):
             if route.handler not in known:
                 merged.setdefault(route.handler, []).append(route)
         return merged
@@ -284,6 +299,10 @@ def _metadata_without_copy(codemod: Codemod, module: cst.Module) -> Iterator[cst
     parse, once per codemod and file, is skipped."""
     oldwrapper = codemod.context.wrapper
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    if ParentNodeProvider in codemod.get_inherited_dependencies():
+        # The same mapping as libcst's provider, computed without rebuilding every node twice;
+        # the wrapper then treats the provider as resolved.
+        wrapper._metadata[ParentNodeProvider] = parents(module)
     with codemod.resolve(wrapper):
         codemod.context = replace(codemod.context, wrapper=wrapper)
         try:
@@ -416,6 +435,19 @@ def _prunable(cls: type) -> tuple[type, ...]:
     if hooked <= _STATEMENT_LEVEL:
         prune += (cst.BaseExpression,)
     return prune
+
+
+def _pruned(cls: type, node_type: type) -> bool:
+    """``issubclass(node_type, _prunable(cls))``, memoised (the ABC checks cost more than the visit)."""
+    key = (cls, node_type)
+    try:
+        return _PRUNED[key]
+    except KeyError:
+        _PRUNED[key] = found = issubclass(node_type, _prunable(cls))
+        return found
+
+
+_PRUNED: dict[tuple[type, type], bool] = {}
 
 
 def _subclasses(cls: type) -> list[type]:

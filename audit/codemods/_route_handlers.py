@@ -17,6 +17,7 @@ import libcst.matchers as m
 
 from ..config import Config
 from ..model import Route
+from ._traversal import visit
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 _VIEW_BASES = {"MethodView", "View", "Resource"}
@@ -193,17 +194,19 @@ _HOLDS_DEFS = (cst.Module, cst.IndentedBlock, cst.ClassDef, cst.If, cst.Else, cs
                cst.Match, cst.MatchCase)
 
 
-def gather_handlers(module: cst.Module) -> GatherRouteHandlersVisitor:
-    visitor = GatherRouteHandlersVisitor(calls="add_url_rule" in module.code)
-    module.visit(visitor)
+def gather_handlers(module: cst.Module, source: str | None = None) -> GatherRouteHandlersVisitor:
+    """The handlers of ``module``; ``source`` is its code when the caller has it (printing
+    the module only to look for ``add_url_rule`` costs more than the search)."""
+    visitor = GatherRouteHandlersVisitor(calls="add_url_rule" in (module.code if source is None else source))
+    visit(module, visitor)
     return visitor
 
 
-def routes_of_module(module: cst.Module, file: str, config: Config) -> list[Route]:
+def routes_of_module(module: cst.Module, file: str, config: Config, source: str | None = None) -> list[Route]:
     """The routes one module declares, with ``public``/``sensitive`` judged on the paths as
     written (blueprint prefixes are unknown to a single file; the inventory knows them)."""
     routes = []
-    for handler in gather_handlers(module).handlers.values():
+    for handler in gather_handlers(module, source).handlers.values():
         for path in handler.paths:
             for method in handler.methods or ["GET"]:
                 routes.append(Route(method=method, path=path, file=file, line=0, handler=handler.qualname,

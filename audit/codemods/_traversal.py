@@ -1,0 +1,258 @@
+"""A leaner walk of a libcst tree, with libcst's visiting order and semantics.
+
+libcst's ``CSTNode.visit`` rebuilds every node it passes (a dataclass construction and
+validation per node, even when nothing changed) and routes each child through
+``visit_required``/``visit_sequence``... with two attribute callbacks. On a large tree
+that is most of a codemod's cost. :func:`transform` walks the same children in the same
+order, calls the visitor's ``on_visit``/``on_leave`` the same way, applies the same rules
+for ``RemovalSentinel``/``FlattenSentinel``, and rebuilds a node only when one of its
+children was replaced: an unchanged subtree comes back as the very same object, so a
+codemod that changed nothing returns the tree it was given.
+
+The order and kind of each node type's children are read once from libcst's own
+``_visit_and_replace_children`` (its source is a single ``return Node(field=visit_x(self,
+"field", self.field, visitor), ...)``); a node type written differently is walked by libcst
+itself (its children still come back here through ``CSTNode.visit``).
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+import textwrap
+from functools import lru_cache
+from typing import Any, Callable
+
+import libcst as cst
+from libcst import FlattenSentinel, MaybeSentinel, RemovalSentinel
+
+__all__ = ["children_plan", "findall", "parents", "transform", "visit"]
+
+_REQUIRED, _OPTIONAL, _SENTINEL, _SEQUENCE, _BODY = range(5)
+_KINDS = {"visit_required": _REQUIRED, "visit_optional": _OPTIONAL, "visit_sentinel": _SENTINEL,
+          "visit_sequence": _SEQUENCE, "visit_iterable": _SEQUENCE,
+          "visit_body_sequence": _BODY, "visit_body_iterable": _BODY}
+
+
+@lru_cache(maxsize=None)
+def children_plan(node_type: type) -> tuple[tuple[int, str], ...] | None:
+    """((kind, field), ...) in libcst's visiting order, or None when libcst's method for
+    ``node_type`` is not the plain one-constructor form (then libcst walks that node)."""
+    method = getattr(node_type, "_visit_and_replace_children", None)
+    if method is None:
+        return None
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(method)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    func = tree.body[0]
+    if not isinstance(func, ast.FunctionDef):
+        return None
+    body = [s for s in func.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    if len(body) != 1 or not isinstance(body[0], ast.Return):
+        return None
+    value = body[0].value
+    if isinstance(value, ast.Name) and value.id == "self":
+        return ()  # a token: no children
+    if not isinstance(value, ast.Call) or value.args:
+        return None
+    callee = value.func
+    if not (isinstance(callee, ast.Name) and callee.id == node_type.__name__) and not (
+            isinstance(callee, ast.Attribute) and callee.attr == "__class__"
+            and isinstance(callee.value, ast.Name) and callee.value.id == "self"):
+        return None
+    plan: list[tuple[int, str]] = []
+    covered: set[str] = set()
+    for kw in value.keywords:
+        name, arg = kw.arg, kw.value
+        if name is None:
+            return None
+        if isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and arg.value.id == "self" \
+                and arg.attr == name:
+            covered.add(name)  # passed through unvisited (a str, a bool, an enum...)
+            continue
+        if not (isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id in _KINDS
+                and len(arg.args) == 4 and not arg.keywords):
+            return None
+        parent, field_name, field_value, visitor = arg.args
+        if not (isinstance(parent, ast.Name) and parent.id == "self" and isinstance(field_name, ast.Constant)
+                and field_name.value == name and isinstance(field_value, ast.Attribute)
+                and field_value.attr == name and isinstance(visitor, ast.Name)):
+            return None
+        plan.append((_KINDS[arg.func.id], name))
+        covered.add(name)
+    if covered != {f.name for f in dataclasses.fields(node_type)}:
+        return None
+    return tuple(plan)
+
+
+def _sequence_error(node: cst.CSTNode, what: str) -> TypeError:
+    return TypeError(f"We got a {what} while visiting a {type(node).__name__}. This node's parent does "
+                     "not allow it to be removed or replaced with a sequence.")
+
+
+def transform(node: cst.CSTNode, visitor: cst.CSTTransformer) -> Any:
+    """``node.visit(visitor)`` for a transformer, keeping unchanged subtrees as they are.
+
+    The visitor's ``on_visit_attribute``/``on_leave_attribute`` are not called: use this
+    only for visitors that define no attribute hooks."""
+    on_visit, on_leave = visitor.on_visit, visitor.on_leave
+
+    def walk(node: cst.CSTNode) -> Any:
+        updated = node
+        if on_visit(node):
+            plan = children_plan(type(node))
+            if plan is None:
+                updated = node._visit_and_replace_children(visitor)
+            else:
+                changes: dict[str, Any] | None = None
+                for kind, name in plan:
+                    value = getattr(node, name)
+                    if kind == _REQUIRED:
+                        new = walk(value)
+                        if isinstance(new, (RemovalSentinel, FlattenSentinel)):
+                            raise _sequence_error(value, type(new).__name__)
+                    elif kind == _OPTIONAL or kind == _SENTINEL:
+                        if value is None or isinstance(value, MaybeSentinel):
+                            continue
+                        new = walk(value)
+                        if isinstance(new, FlattenSentinel):
+                            raise _sequence_error(value, "FlattenSentinel")
+                        if isinstance(new, RemovalSentinel):
+                            new = None if kind == _OPTIONAL else MaybeSentinel.DEFAULT
+                    else:
+                        new = _walk_sequence(value, walk, kind == _BODY)
+                    if new is not value:
+                        if changes is None:
+                            changes = {}
+                        changes[name] = new
+                if changes:
+                    updated = node.with_changes(**changes)
+        result = on_leave(node, updated)
+        if not isinstance(result, (cst.CSTNode, RemovalSentinel, FlattenSentinel)):
+            raise cst.CSTValidationError("Expected a node of type CSTNode or a RemovalSentinel, "
+                                         f"but got a return value of {type(result).__name__}")
+        return result
+
+    result = walk(node)
+    if isinstance(node, cst.Module) and isinstance(result, RemovalSentinel):
+        return node.with_changes(body=(), header=(), footer=())
+    return result
+
+
+def _walk_sequence(children: Any, walk: Callable[[Any], Any], body: bool) -> Any:
+    """The children after the walk (the same sequence object when none changed)."""
+    out: list[Any] | None = None
+    for index, child in enumerate(children):
+        new = walk(child)
+        if new is child and out is None:
+            continue
+        if out is None:
+            out = list(children[:index])
+        if isinstance(new, RemovalSentinel):
+            continue
+        if isinstance(new, FlattenSentinel):
+            for item in new:
+                if body and not child._is_removable() and item._is_removable():
+                    continue  # (visit_body_iterable: a statement emptied by a removal is dropped)
+                out.append(item)
+        elif not (body and not child._is_removable() and new._is_removable()):
+            out.append(new)
+    return children if out is None else tuple(out)
+
+
+def _matcher_types(matcher: Any) -> frozenset[str] | None:
+    """Names of the node types ``matcher`` can match (``m.Call() | m.Name()``), None if any."""
+    import libcst.matchers as m
+
+    if isinstance(matcher, m.OneOf):
+        names: set[str] = set()
+        for option in matcher.options:
+            sub = _matcher_types(option)
+            if sub is None:
+                return None
+            names |= sub
+        return frozenset(names)
+    if isinstance(matcher, m.BaseMatcherNode) and not isinstance(matcher, (m.AllOf, m.TypeOf)) \
+            and type(matcher).__module__.startswith("libcst.matchers") and hasattr(cst, type(matcher).__name__):
+        return frozenset({type(matcher).__name__})
+    return None
+
+
+def findall(tree: Any, matcher: Any) -> list[cst.CSTNode]:
+    """``libcst.matchers.findall(tree, matcher)`` (no metadata matchers): the same nodes in
+    the same (pre-)order, found without rebuilding the tree; only the nodes of the
+    matcher's types are tested against it."""
+    import libcst.matchers as m
+
+    types = _matcher_types(matcher) if isinstance(tree, cst.CSTNode) else None
+    if types is None:  # a sentinel, a metadata wrapper, a predicate matcher: libcst's own search
+        return list(m.findall(tree, matcher))
+    found: list[cst.CSTNode] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if type(node).__name__ in types and m.matches(node, matcher):
+            found.append(node)
+        plan = children_plan(type(node))
+        if plan is None:
+            kids = list(node.children)
+        else:
+            kids = []
+            for kind, name in plan:
+                value = getattr(node, name)
+                if kind >= _SEQUENCE:
+                    kids.extend(value)
+                elif value is not None and not isinstance(value, MaybeSentinel):
+                    kids.append(value)
+        stack.extend(reversed(kids))
+    return found
+
+
+def visit(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """``node.visit(visitor)`` for a read-only visitor without attribute hooks, without
+    rebuilding the tree (same order of ``on_visit``/``on_leave`` calls)."""
+    on_visit, on_leave = visitor.on_visit, visitor.on_leave
+
+    def walk(node: cst.CSTNode) -> None:
+        if on_visit(node):
+            plan = children_plan(type(node))
+            if plan is None:
+                for child in node.children:
+                    walk(child)
+            else:
+                for kind, name in plan:
+                    value = getattr(node, name)
+                    if kind >= _SEQUENCE:
+                        for child in value:
+                            walk(child)
+                    elif value is not None and not isinstance(value, MaybeSentinel):
+                        walk(value)
+        on_leave(node)
+
+    walk(node)
+
+
+def parents(tree: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
+    """child -> parent for every node under ``tree``: what libcst's ``ParentNodeProvider``
+    computes (it asks every node for its ``children``, which rebuilds each node once more)."""
+    found: dict[cst.CSTNode, cst.CSTNode] = {}
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        plan = children_plan(type(node))
+        if plan is None:
+            kids = node.children
+        else:
+            kids = []
+            for kind, name in plan:
+                value = getattr(node, name)
+                if kind >= _SEQUENCE:
+                    kids.extend(value)
+                elif value is not None and not isinstance(value, MaybeSentinel):
+                    kids.append(value)
+        for kid in kids:
+            found[kid] = node
+        stack.extend(kids)
+    return found
