@@ -435,6 +435,10 @@ def run_probe(app_dir: Path, factory: str | None, modules: list[str], env: dict[
         workdir = Path(tmp)
         full_env = probe_env(env, workdir)
         result = workdir / "result.json"
+        # The app runs from a copy: whatever it writes next to its code (uploads, a SQLite
+        # file, caches) lands in the throwaway folder, never in the audited tree.
+        original = Path(app_dir).resolve()
+        app_dir = _copy_app(original, workdir / "app")
         plan_file = None
         if plan:
             plan_file = workdir / "plan.json"
@@ -454,9 +458,21 @@ def run_probe(app_dir: Path, factory: str | None, modules: list[str], env: dict[
             tail = " | ".join((stderr or stdout).strip().splitlines()[-5:]) or "no output"
             return {"error": f"the probe process ended (exit status {process.returncode}) without a result: {tail}",
                     "routes": [], "imports": []}
-        data = json.loads(result.read_text())
-        data["stderr"] = stderr[-4000:]
+        # messages name the audited tree, not the throwaway copy
+        text = result.read_text().replace(json.dumps(str(app_dir))[1:-1], json.dumps(str(original))[1:-1])
+        data = json.loads(text)
+        data["stderr"] = stderr[-4000:].replace(str(app_dir), str(original))
         return data
+
+
+def _copy_app(app_dir: Path, into: Path) -> Path:
+    import shutil
+
+    copy = into / app_dir.name
+    shutil.copytree(app_dir, copy, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache", ".workbench-cache",
+        "*.pyc"))
+    return copy
 
 
 def _kill_group(process: subprocess.Popen) -> None:

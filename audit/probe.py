@@ -412,7 +412,7 @@ class Prober:
     def token(self) -> str:
         return make_token(self.secret, self.sub)
 
-    def send(self, request: Request, *, keep_limits: bool = False) -> dict[str, Any]:
+    def send(self, request: Request, *, keep_limits: bool = False, check_identity: bool = True) -> dict[str, Any]:
         if not keep_limits:
             self.call.reset_limits()  # the other probes are not about limits
         blocked = BLOCKED_CONNECTIONS[0]
@@ -422,7 +422,8 @@ class Prober:
             answer = {"status": 0, "error": f"{type(exc).__name__}: {exc}"}
         answer["sent"] = request.describe()
         answer["network_blocked"] = BLOCKED_CONNECTIONS[0] > blocked
-        if request.method != "GET" and request.token and self.canary is not None:
+        if request.method != "GET" and request.token and self.canary is not None and check_identity \
+                and 200 <= answer.get("status", 0) < 400:  # only a request that did something can lose the user
             self._check_identity(request)
         return answer
 
@@ -547,7 +548,7 @@ class Prober:
         timings, network = [], False
         for _ in range(self.repeats):
             timed.token = self.token()
-            timing = self.send(timed)
+            timing = self.send(timed, check_identity=False)
             network = network or timing.get("network_blocked", False)
             if timing.get("status"):
                 timings.append(timing["ms"])
@@ -562,7 +563,7 @@ class Prober:
         answer: dict[str, Any] = {}
         calls = 0
         for calls in range(1, self.rate_attempts + 1):
-            answer = self.send(request, keep_limits=True)
+            answer = self.send(request, keep_limits=True, check_identity=False)
             if answer.get("status") == 429:
                 break
         row["rate_limit"] = answer | {"calls": calls}

@@ -543,7 +543,9 @@ def _judge_valid(good: dict[str, Any], p: dict[str, Any]) -> tuple[str, list[str
     if status in (502, 504):
         return "warn", [f"{status} ({sent}): the route needs the network, which the probe disables"]
     code = f" {good.get('code')}" if good.get("code") else ""
-    return "fail", [f"answers {status}{code} to a valid request built from its schema ({sent})"]
+    built = "" if not p.get("reads") else " built from its schema" if p.get("schema_known") else \
+        " (it has no schema to build one from)"
+    return "fail", [f"answers {status}{code} to a valid request{built} ({sent})"]
 
 
 def token_scheme_problems(mapped: list[dict[str, Any]], probed: list[dict[str, Any]]) -> list[Problem]:

@@ -171,34 +171,80 @@ DEPLOY = [
     new_markdown_cell("""\
 # 4. Deploy: check the migrated app, before and after
 
-The migrated app is audited again with the same rules, then **built and probed**:
-every route is called in-process (no network) and its answer compared with what the
-map expects (401 without a token on every non-public route, the error envelope, the
-security headers...). The before/after comparison below is what the summary page
-reports."""),
+The migrated app is audited again with the same rules, then **built and probed**: every
+route is called in-process (no network, a throwaway database filled with the app's own
+demo data) the way clients and attackers would call it, and each answer is compared with
+what the audit expects. The legacy app gets the same probes, so the two can be compared
+check by check. Last comes the **integrity gate**: the files the app needs, its imports,
+and its documents, which must all hang together before anything is deployed."""),
     new_code_cell("""\
 root = ".."  # the repository root; relative paths below are resolved against it
 legacy = "legacy_app"  # the legacy codebase (its map is read from out/map/)
 target = "reports/target_app"  # the migrated app to check
-out = "reports"  # the run's output folder: writes out/target_map/ and out/verify/
+out = "reports"  # the run's output folder: writes out/target_map/, out/verify/ and out/verify_legacy/
 factory = None  # "module:function" building the app, or None to find it
 config = None  # a workbench.toml, or None
 jobs = None  # worker processes (None: all cores)
 bandit = True
 semgrep = True
-min_severity = "low\"""", metadata={"tags": ["parameters"]}),
+min_severity = "low"
+verify_legacy = True  # also probe the legacy app, for the side-by-side comparison
+repeats = 20  # calls per route for the response-time figures""", metadata={"tags": ["parameters"]}),
     new_code_cell(SETUP + """
+from audit.report import verification as checks
+
 before = build.load_result(layout.map_dir)
 after = audit.map(resolve(root, target), out=layout.target_map_dir, config=resolve(root, config), jobs=jobs,
                   bandit=bandit, semgrep=semgrep, progress=False)
 views.note(after.describe())"""),
-    new_markdown_cell("""## Verification: the migrated app, built and probed"""),
+    new_markdown_cell("""\
+## The running apps, probed: legacy and migrated side by side
+
+For every route: a request without a token, with a forged one and with an expired one
+(all must be refused unless the route is public); an empty and a wrongly typed request
+(must be refused with a clear error); a correct request (must succeed); every answer
+must carry the security headers; sensitive routes must slow down repeated attempts."""),
     new_code_cell("""\
 verification = audit.verify(resolve(root, target), factory=factory, out=layout.verify_dir,
-                            expected=layout.target_map_dir)
+                            expected=layout.target_map_dir, config=resolve(root, config),
+                            legacy=resolve(root, legacy), repeats=repeats)
 build.save_verification(verification, layout.verify_json)
+legacy_verification = audit.verify(
+    resolve(root, legacy), factory=factory, out=layout.legacy_verify_dir, expected=layout.map_dir,
+    config=resolve(root, config), repeats=repeats, integrity=False) if verify_legacy else None
 views.note(verification.describe(), "ok" if verification.ok else "error")"""),
-    new_code_cell("""views.table(verification.routes, max_rows=None)"""),
+    new_code_cell("""views.table(checks.checks_side_by_side(legacy_verification, verification), max_rows=None)"""),
+    new_code_cell("""checks.checks_chart(legacy_verification, verification)"""),
+    new_markdown_cell("""\
+## What still fails in the migrated app
+
+Each route that fails a check, and why, in the probe's words. Below it, answers that
+are not failures but that a person should look at, each with its explanation."""),
+    new_code_cell("""views.table(checks.failing_routes(verification), max_rows=None)"""),
+    new_code_cell("""views.table(checks.warnings_table(verification), max_rows=None)"""),
+    new_markdown_cell("""\
+## Response times
+
+Each route was called repeatedly in-process; the chart shows the slowest ones (95th and
+50th percentile) against the budget."""),
+    new_code_cell("""checks.latency_chart(verification)"""),
+    new_markdown_cell("""\
+## Every route, every answer
+
+The status code each probe got (`routes_verified.csv` in `verify/` has what was sent,
+what came back and a pass/fail column per check)."""),
+    new_code_cell("""views.table(checks.route_answers(verification), max_rows=None)"""),
+    new_markdown_cell("""\
+## The integrity gate: what needs a human before deploying
+
+Separate from the probes above (the same checks as `workbench integrity`, which can run
+as a pre-commit hook): critical files present and not empty, every import of the
+project's own code resolves, every file compiles, documents name files that exist,
+nothing the legacy app had is lost. These problems need a person: a codemod cannot
+guess the code that is missing."""),
+    new_code_cell("""\
+views.note(verification.integrity.describe(), "ok" if verification.integrity.ok else "warning")
+views.table(checks.integrity_table(verification.integrity), max_rows=None)"""),
     new_markdown_cell("""## Findings before and after"""),
     new_code_cell("""\
 compared = tables.compare_categories(before, after, min_severity)

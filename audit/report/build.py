@@ -78,6 +78,8 @@ def save_verification(result: Any, path: str | Path) -> Path:
         "error": getattr(result, "error", None),
         "description": result.describe() if hasattr(result, "describe") else str(result),
     }
+    if hasattr(result, "check_counts") and not getattr(result, "error", None):
+        data["checks"] = result.check_counts()  # per check: routes passing, failing, to look at
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")

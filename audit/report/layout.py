@@ -63,6 +63,10 @@ class RunLayout:
         return self.out / "verify" / "verify.json"
 
     @property
+    def legacy_verify_dir(self) -> Path:  # the legacy app, probed the same way, for the side-by-side view
+        return self.out / "verify_legacy"
+
+    @property
     def notebooks_dir(self) -> Path:  # the executed notebooks, with code, for engineers
         return self.out / "notebooks"
 
