@@ -707,8 +707,11 @@ def _run_tool(name: str, src: Path, files: list[str], jobs: int) -> tuple[dict[s
                     "findings": 0, "time_s": 0.0}, []
         raw = adapter.run(src, files=files, jobs=jobs)
         findings = adapter.parse(raw, src)
-        return {"status": "ok", "version": version, "findings": len(findings),
-                "time_s": round(time.perf_counter() - started, 3)}, findings
+        info = {"status": "ok", "version": version, "findings": len(findings),
+                "time_s": round(time.perf_counter() - started, 3)}
+        if raw.get("engine"):
+            info["engine"] = raw["engine"]  # (semgrep: which front end ran)
+        return info, findings
     except Exception as exc:  # ToolError or anything else: reported in summary.json
         return {"status": "error", "detail": f"{type(exc).__name__}: {exc}",
                 "time_s": round(time.perf_counter() - started, 3)}, []

@@ -74,8 +74,19 @@ class SourceLines:
 
 @lru_cache(maxsize=None)
 def tool_version(executable: str, *args: str) -> str | None:
-    """First line of ``<tool> --version`` (cached; None when it cannot be run)."""
+    """First line of ``<tool> --version`` (cached; None when it cannot be run).
+
+    A tool installed next to this Python is a package of this environment: its version is read
+    from the package metadata instead (``semgrep --version`` takes several seconds to start)."""
     import subprocess
+    from importlib import metadata
+
+    name = Path(executable).name
+    if Path(executable).parent == Path(sys.executable).parent:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
 
     try:
         proc = subprocess.run([executable, *args], capture_output=True, text=True, timeout=120,

@@ -110,3 +110,28 @@ def test_real_run_flags_every_annotated_line() -> None:
     assert not (unwanted & found)
     # Nothing beyond the annotations: every semgrep finding on the sample is expected.
     assert found == want
+
+
+def test_python_front_end_is_the_fallback(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A semgrep whose OCaml front end (--experimental) fails is run again without it."""
+    fake = tmp_path / "semgrep"
+    fake.write_text(
+        "#!/bin/sh\n"
+        "for a in \"$@\"; do [ \"$a\" = --experimental ] && { echo 'unknown flag' >&2; exit 2; }; done\n"
+        "echo '{\"results\": [], \"errors\": [], \"version\": \"0.1\"}'\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(semgrep, "find_executable", lambda name: str(fake))
+    raw = semgrep.run(SAMPLE, files=[sorted(p.name for p in SAMPLE.glob("*.py"))[0]])
+    assert raw["engine"] == "pysemgrep" and raw["results"] == []
+
+
+@pytest.mark.slow
+def test_both_front_ends_find_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast OCaml front end (the default) and the Python one report the same findings."""
+    found = {}
+    for engine in ("osemgrep", "pysemgrep"):
+        monkeypatch.setenv("WORKBENCH_SEMGREP_ENGINE", engine)
+        raw = semgrep.run(SAMPLE, jobs=2, timeout=300)
+        assert raw["engine"] == engine
+        found[engine] = located(semgrep.parse(raw, SAMPLE))
+    assert found["osemgrep"] == found["pysemgrep"] and found["osemgrep"]
