@@ -129,3 +129,68 @@ def test_the_workbench_process_never_imports_the_app(shop):
 def test_not_a_directory(tmp_path):
     with pytest.raises(ValueError, match="not a directory"):
         check_integrity(tmp_path / "nope")
+
+
+# --- the critical-files registry, compile, the CLI gate --------------------------------
+
+from audit.cli import main as workbench  # noqa: E402
+from audit.integrity import critical_files, local_import_problems  # noqa: E402
+
+
+def test_registry_from_a_file_the_config_and_inference(tmp_path):
+    app = write(tmp_path / "site", {
+        "__init__.py": "from flask import Flask\n\ndef create_app():\n    return Flask(__name__)\n",
+        "__main__.py": "from . import create_app\ncreate_app().run()\n",
+        "security.py": "KEY = 1\n",
+        "templates/base.html": "<html></html>\n",
+        ".workbench-critical": "# files the app cannot start without\nsecurity.py\ntemplates/*.html  # any layout\n",
+        "MIGRATION.json": '{"added_modules": {"workbench_security.py": "security setup"}}',
+    })
+    config = write(tmp_path / "conf", {"workbench.toml": '[integrity]\ncritical_files = ["settings.ini"]\n'})
+    registry = critical_files(app, config / "workbench.toml")
+    assert set(registry) == {"security.py", "templates/*.html", "settings.ini", "workbench_security.py",
+                             "__init__.py", "__main__.py"}
+    assert registry["__init__.py"] == "holds the app factory"
+    problems = {(p.kind, p.file) for p in check_integrity(app, imports=False, config=config / "workbench.toml").problems}
+    assert problems == {("critical-file-missing", "settings.ini"), ("critical-file-missing", "workbench_security.py")}
+    (app / "security.py").write_text("\n\n")
+    (app / "templates" / "base.html").unlink()
+    problems = {(p.kind, p.file) for p in check_integrity(app, imports=False).problems}
+    assert {("critical-file-empty", "security.py"), ("critical-file-missing", "templates/*.html")} <= problems
+
+
+def test_a_bad_registry_table_is_a_usage_error(tmp_path, capsys):
+    app = write(tmp_path / "flat", {"app.py": "X = 1\n", "workbench.toml": "[integrity]\ncritical_files = 'app.py'\n"})
+    assert workbench(["integrity", str(app), "--no-imports"]) == 2
+    assert "critical_files must be a list" in capsys.readouterr().err
+
+
+def test_compile_errors_that_parse(tmp_path):
+    app = write(tmp_path / "flat", {"jobs.py": "def run():\n    pass\nreturn 1\n", "ok.py": "X = 1\n"})
+    assert [(p.kind, p.file, p.line) for p in static_problems(app)] == [("syntax-error", "jobs.py", 3)]
+
+
+def test_cli_gate_exit_status(shop, tmp_path, capsys):
+    assert workbench(["integrity", str(shop), "--no-imports"]) == 1
+    err = capsys.readouterr().err
+    assert "broken-import" in err and "routes/broken.py:1" in err and "doc-missing-file" in err
+    clean = write(tmp_path / "clean", {"app.py": "from flask import Flask\napp = Flask(__name__)\n",
+                                       "README.md": "Start with `app.py`.\n"})
+    assert workbench(["integrity", str(clean)]) == 0
+    with pytest.raises(SystemExit) as exit_status:  # argparse refuses a missing SRC
+        workbench(["integrity", str(tmp_path / "nope")])
+    assert exit_status.value.code == 2
+
+
+def test_relative_imports_of_names_defined_in_blocks_and_star_modules_resolve(tmp_path):
+    app = write(tmp_path / "pkg", {
+        "__init__.py": "",
+        "compat.py": "try:\n    import json as fast_json\nexcept ImportError:\n    fast_json = None\n"
+                     "if True:\n    def helper():\n        return 1\nclass Model:\n    pass\n",
+        "star.py": "from os.path import *\n",
+        "views.py": "from .compat import fast_json, helper, Model\nfrom .star import join\nfrom . import compat\n"
+                    "import pkg.compat\nfrom pkg.compat import nothing_here\n",
+    })
+    problems = [(p.kind, p.file, p.line, p.detail) for p in static_problems(app) + local_import_problems(app)]
+    assert problems == [("broken-import", "views.py", 5, "from pkg.compat import nothing_here: pkg.compat has no "
+                                                            "nothing_here")]
