@@ -212,6 +212,7 @@ build.save_verification(verification, layout.verify_json)
 legacy_verification = audit.verify(
     resolve(root, legacy), factory=factory, out=layout.legacy_verify_dir, expected=layout.map_dir,
     config=resolve(root, config), repeats=repeats, integrity=False) if verify_legacy else None
+build.save_verification(legacy_verification, layout.legacy_verify_json)
 views.note(verification.describe(), "ok" if verification.ok else "error")"""),
     new_code_cell("""views.table(checks.checks_side_by_side(legacy_verification, verification), max_rows=None)"""),
     new_code_cell("""checks.checks_chart(legacy_verification, verification)"""),

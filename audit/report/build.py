@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import charts, tables
+from . import charts, tables, verification
 from .export import ASSETS
 from .layout import RunLayout
 
@@ -47,9 +47,12 @@ def _problem_text(problem: Any) -> str:
     return str(problem)
 
 
-def save_verification(result: Any, path: str | Path) -> Path:
+def save_verification(result: Any, path: str | Path) -> Path | None:
     """Record a verification result (``audit.verify``) as JSON for the summary page:
-    whether it passed, verdicts per route, the failing routes and the integrity problems."""
+    whether it passed, verdicts per route, the failing routes and the integrity problems
+    (None, for a verification that was not run, writes nothing)."""
+    if result is None:
+        return None
     frame = getattr(result, "routes", None)
     by_verdict: dict[str, int] = {}
     failing: list[str] = []
@@ -127,6 +130,10 @@ def collect(layout: RunLayout, target: str | Path | None = None, *, before: Any 
     data["human_notes"] = tables.migration_notes(report).to_dict("records") if report is not None else None
     data["remaining"] = tables.remaining(after).to_dict("records") if after is not None else None
     data["verification"] = _read_json(layout.verify_json)
+    legacy_verification = _read_json(layout.legacy_verify_json)
+    has_checks = any(v and v.get("checks") for v in (data["verification"], legacy_verification))
+    data["verification_checks"] = verification.check_rows(legacy_verification, data["verification"]) \
+        if has_checks else None
     return data
 
 

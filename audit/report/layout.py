@@ -67,6 +67,10 @@ class RunLayout:
         return self.out / "verify_legacy"
 
     @property
+    def legacy_verify_json(self) -> Path:
+        return self.out / "verify_legacy" / "verify.json"
+
+    @property
     def notebooks_dir(self) -> Path:  # the executed notebooks, with code, for engineers
         return self.out / "notebooks"
 

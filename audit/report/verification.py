@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from .charts import _AFTER, _BEFORE, Chart, _empty, _shorten
 
-__all__ = ["CHECKS", "checks_side_by_side", "checks_chart", "failing_routes", "integrity_table", "latency_chart",
+__all__ = ["CHECKS", "check_rows", "checks_side_by_side", "summarize", "checks_chart", "failing_routes", "integrity_table", "latency_chart",
            "route_answers", "warnings_table"]
 
 # Each check of verify in plain words: what a passing app does.
@@ -63,11 +63,13 @@ def _counts(result: Any, check: str) -> dict[str, int]:
     return {} if column is None else {str(k): int(v) for k, v in column.value_counts().items()}
 
 
-def _summary(counts: dict[str, int], result: Any) -> str:
-    if result is None:
+def summarize(counts: dict[str, int] | None, ran: bool = True, error: Any = None) -> str:
+    """``"58 of 63 pass, 4 to look at"`` for one check's counts (pass/fail/warn/n/a)."""
+    if not ran:
         return "not run"
-    if getattr(result, "error", None):
+    if error:
         return "could not start"
+    counts = counts or {}
     judged = counts.get("pass", 0) + counts.get("fail", 0) + counts.get("warn", 0)
     if not judged:
         return "does not apply"
@@ -77,6 +79,19 @@ def _summary(counts: dict[str, int], result: Any) -> str:
     return text
 
 
+def check_rows(legacy: dict[str, Any] | None, target: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The side-by-side rows from two saved verifications (``verify.json``: ``checks``,
+    ``error``), for the summary page; None for a side that was not verified."""
+    rows = []
+    for check, meaning in CHECKS.items():
+        row = {"check": meaning}
+        for side, saved in (("legacy", legacy), ("target", target)):
+            counts = (saved or {}).get("checks", {}).get(check)
+            row[side] = summarize(counts, saved is not None, (saved or {}).get("error"))
+        rows.append(row)
+    return rows
+
+
 def checks_side_by_side(legacy: Any, target: Any) -> pd.DataFrame:
     """One row per check: what it means and how many routes pass it, legacy beside target."""
     rows = []
@@ -84,8 +99,8 @@ def checks_side_by_side(legacy: Any, target: Any) -> pd.DataFrame:
         before, after = _counts(legacy, check), _counts(target, check)
         rows.append({
             "check": meaning,
-            "legacy app": _summary(before, legacy),
-            "migrated app": _summary(after, target),
+            "legacy app": summarize(before, legacy is not None, getattr(legacy, "error", None)),
+            "migrated app": summarize(after, target is not None, getattr(target, "error", None)),
             "legacy failing": before.get("fail", 0),
             "migrated failing": after.get("fail", 0),
         })

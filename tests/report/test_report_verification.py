@@ -82,3 +82,18 @@ def test_integrity_problems_come_with_what_to_do():
     assert list(frame["severity"]) == ["blocker", "warning"] and frame["where"][0] == "services/x.py:4"
     assert "developer" in frame["what to do"][0]
     assert checks.integrity_table(IntegrityReport([])).empty
+
+
+def test_summary_page_shows_the_checks_side_by_side(tmp_path):
+    from audit.report.build import build_index, save_verification
+    from audit.report.layout import RunLayout
+
+    layout = RunLayout(tmp_path)
+    save_verification(_target(), layout.verify_json)
+    save_verification(_legacy(), layout.legacy_verify_json)
+    assert save_verification(None, tmp_path / "nothing.json") is None and not (tmp_path / "nothing.json").exists()
+    build_index(layout, stages=[], ok=True)
+    page = layout.index_html.read_text()
+    table = page[page.index('id="verification-checks"'):page.index("</table>", page.index('id="verification-checks"'))]
+    auth_row = table[table.index(checks.CHECKS["auth"]):].split("</tr>")[0]
+    assert "<td>0 of 1 pass</td><td>1 of 1 pass</td>" in auth_row
