@@ -224,6 +224,7 @@ _SAFE_METHODS = ("GET",)
 PROBE_SUB = "1"  # the token's user: the first row a seed creates
 REPEATS = 20  # calls per route for the latency figures
 RATE_LIMIT_ATTEMPTS = 120  # calls to a sensitive route before concluding it has no limit
+REQUEST_TIMEOUT = 10.0  # seconds one request may take before the probe gives up on it and goes on
 
 
 def fill_path(path: str, params: dict[str, str], row_id: str | None = None) -> str:
@@ -381,6 +382,33 @@ class _StarletteCaller:
         self.client.__exit__(None, None, None)
 
 
+class NoAnswer(BaseException):
+    """A request got no answer in time. A BaseException, so that the app's own
+    ``except Exception`` and error handlers do not swallow it."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` (SIGALRM; a no-op where there is none)."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise NoAnswer()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -399,8 +427,10 @@ class Prober:
     """
 
     def __init__(self, app: Any, app_dir: Path, secret: str, *, sensitive: Iterable[tuple[str, str]] = (),
-                 repeats: int = REPEATS, rate_attempts: int = RATE_LIMIT_ATTEMPTS) -> None:
+                 repeats: int = REPEATS, rate_attempts: int = RATE_LIMIT_ATTEMPTS,
+                 request_timeout: float = REQUEST_TIMEOUT) -> None:
         self.app, self.app_dir, self.secret = app, app_dir, secret
+        self.request_timeout = request_timeout
         self.framework = _framework(app)
         self.sensitive = set(sensitive)
         self.repeats, self.rate_attempts = max(1, repeats), rate_attempts
@@ -417,7 +447,10 @@ class Prober:
             self.call.reset_limits()  # the other probes are not about limits
         blocked = BLOCKED_CONNECTIONS[0]
         try:
-            answer = self.call(request)
+            with _deadline(self.request_timeout):
+                answer = self.call(request)
+        except NoAnswer:
+            answer = {"status": 0, "error": f"no answer within {self.request_timeout:g}s (the handler hangs)"}
         except Exception as exc:  # the test client itself failed: report, go on
             answer = {"status": 0, "error": f"{type(exc).__name__}: {exc}"}
         answer["sent"] = request.describe()
@@ -681,7 +714,8 @@ def main(argv: list[str] | None = None) -> int:
             result["seed"] = seed_app(app, app_dir, plan.get("seed"))
             prober = Prober(app, app_dir, args.secret, sensitive=[tuple(k) for k in plan.get("sensitive", [])],
                             repeats=plan.get("repeats", REPEATS),
-                            rate_attempts=plan.get("rate_attempts", RATE_LIMIT_ATTEMPTS))
+                            rate_attempts=plan.get("rate_attempts", RATE_LIMIT_ATTEMPTS),
+                            request_timeout=plan.get("request_timeout", REQUEST_TIMEOUT))
             result["routes"] = prober.run()
             result["identity_events"] = prober.identity_events
         except BaseException as exc:  # whatever the app raises while building is the finding

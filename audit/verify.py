@@ -149,6 +149,7 @@ def run_verify(
     repeats: int | None = None,
     latency_budget_ms: float = LATENCY_BUDGET_MS,
     integrity: bool = True,
+    request_timeout: float | None = None,
 ) -> VerifyResult:
     """Build the app at ``app`` in a subprocess, probe every route, compare with the map.
 
@@ -161,12 +162,13 @@ def run_verify(
     ``config``: a workbench.toml (or Config) adding sensitive routes; ``seed``:
     ``module:function``, ``cli:NAME`` or ``none`` (default: :func:`find_seed`);
     ``repeats``: calls per route for the latency figures; ``integrity``: also run the
-    integrity checks (reported, not part of ``ok``). Raises :class:`FactoryError` (a
+    integrity checks (reported, not part of ``ok``); ``request_timeout``: seconds one
+    request may take (a handler that hangs is reported and the probe goes on). Raises :class:`FactoryError` (a
     ValueError) when no single factory is found and none is given, ValueError when
     ``app`` is not a folder.
     """
     from .config import Config, load_config
-    from .probe import RATE_LIMIT_ATTEMPTS, REPEATS
+    from .probe import RATE_LIMIT_ATTEMPTS, REPEATS, REQUEST_TIMEOUT
 
     started = time.perf_counter()
     app_dir = Path(app).resolve()
@@ -188,6 +190,7 @@ def run_verify(
         "sensitive": sorted({route_key(r["method"], r["path"]) for r in mapped if r["sensitive"]}),
         "repeats": REPEATS if repeats is None else repeats,
         "rate_attempts": RATE_LIMIT_ATTEMPTS if "rate_limit" in checks else 0,
+        "request_timeout": REQUEST_TIMEOUT if request_timeout is None else request_timeout,
     }
     modules = app_modules(app_dir) if integrity else []
     data = run_probe(app_dir, factory, modules, env, timeout, plan=plan)

@@ -603,3 +603,20 @@ def test_target_app_passes_what_the_migration_promises(target_verified):
                    "answers bad_request instead of validation_error")
 def test_target_app_passes_every_check(target_verified):
     assert target_verified.ok, target_verified.describe()
+
+
+def test_a_handler_that_hangs_is_reported_and_the_other_routes_are_probed(tmp_path):
+    app = write(tmp_path / "slow", {"app.py": NOTES_APP + '''
+
+@app.get("/stuck")
+def stuck():
+    import time
+    while True:
+        time.sleep(0.05)
+'''})
+    mapped = {"routes": [{"method": "GET", "path": p, "auth": False, "public": True}
+                         for p in ("/health", "/notes", "/stuck")]}
+    result = run_verify(app, expected=mapped, checks=("routes", "errors"), repeats=1, request_timeout=0.5)
+    rows = result.routes.set_index("path")
+    assert rows.loc["/stuck", "check_errors"] == "fail" and "the handler hangs" in rows.loc["/stuck", "reason"]
+    assert rows.loc["/notes", "status_no_token"] == 200 and result.error is None
