@@ -165,7 +165,9 @@ def _children(node: ast.AST) -> list[ast.AST]:
     for name in node._fields:
         value = getattr(node, name, None)
         if value.__class__ is list:
-            out.extend(v for v in value if isinstance(v, ast.AST))
+            for v in value:  # (a plain loop: faster than extend() over a generator)
+                if isinstance(v, ast.AST):
+                    out.append(v)
         elif isinstance(value, ast.AST):
             out.append(value)
     return out
