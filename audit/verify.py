@@ -440,11 +440,13 @@ def _judge(m: dict[str, Any] | None, p: dict[str, Any], budget_ms: float) -> dic
     if needs_auth:
         why = "the map says it needs auth" if m.get("auth") else "it is not public"
         reasons = []
-        if p["none"].get("status") not in _DENIED:
-            reasons.append(f"answers {p['none'].get('status')} without credentials ({why})")
-        for key, what in (("forged", "a forged token"), ("expired", "an expired token")):
-            if key in p and p[key].get("status") not in _DENIED:
-                reasons.append(f"answers {p[key].get('status')} to {what}")
+        for key, what in (("none", "without credentials"), ("forged", "to a forged token"),
+                          ("expired", "to an expired token")):
+            status = p[key].get("status") if key in p else 401
+            if status not in _DENIED:
+                reasons.append(f"answers {status} {what}" + (f" ({why})" if key == "none" else ""))
+            elif status != 401:  # refused, but the contract's answer to a missing or bad token is 401
+                reasons.append(f"answers {status} {what}, not 401")
         out["auth"] = ("fail" if reasons else "pass", reasons)
 
     # errors: nothing crashes, nothing leaks
