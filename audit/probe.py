@@ -224,6 +224,7 @@ _SAFE_METHODS = ("GET",)
 PROBE_SUB = "1"  # the token's user: the first row a seed creates
 REPEATS = 20  # calls per route for the latency figures
 RATE_LIMIT_ATTEMPTS = 120  # calls to a sensitive route before concluding it has no limit
+PHASES = ("credentials", "inputs", "valid", "rate_limit")  # what Prober.run does, in this order
 REQUEST_TIMEOUT = 10.0  # seconds one request may take before the probe gives up on it and goes on
 
 
@@ -428,8 +429,9 @@ class Prober:
 
     def __init__(self, app: Any, app_dir: Path, secret: str, *, sensitive: Iterable[tuple[str, str]] = (),
                  repeats: int = REPEATS, rate_attempts: int = RATE_LIMIT_ATTEMPTS,
-                 request_timeout: float = REQUEST_TIMEOUT) -> None:
+                 request_timeout: float = REQUEST_TIMEOUT, phases: Iterable[str] = PHASES) -> None:
         self.app, self.app_dir, self.secret = app, app_dir, secret
+        self.phases = set(phases)
         self.request_timeout = request_timeout
         self.framework = _framework(app)
         self.sensitive = set(sensitive)
@@ -484,11 +486,14 @@ class Prober:
             for route in order:
                 self._credentials(route, rows[id(route)])
             for route in order:
-                self._inputs(route, rows[id(route)], inputs[id(route)])
+                rows[id(route)]["reads"] = inputs[id(route)].describe()
+                if "inputs" in self.phases:
+                    self._inputs(route, rows[id(route)], inputs[id(route)])
             for route in order:
-                self._valid(route, rows[id(route)], inputs[id(route)])
+                if "valid" in self.phases:
+                    self._valid(route, rows[id(route)], inputs[id(route)])
             for route in order:
-                if (route.method, _key_path(route.path)) in self.sensitive:
+                if "rate_limit" in self.phases and (route.method, _key_path(route.path)) in self.sensitive:
                     self._rate_limit(route, rows[id(route)])
         finally:
             self.call.close()
@@ -511,7 +516,6 @@ class Prober:
     def _inputs(self, route: LiveRoute, row: dict[str, Any], found: Any) -> None:
         from .probe_requests import required_fields, wrong_payload
 
-        row["reads"] = found.describe()
         if not found.reads:
             return
         row["requires"] = []
@@ -715,7 +719,8 @@ def main(argv: list[str] | None = None) -> int:
             prober = Prober(app, app_dir, args.secret, sensitive=[tuple(k) for k in plan.get("sensitive", [])],
                             repeats=plan.get("repeats", REPEATS),
                             rate_attempts=plan.get("rate_attempts", RATE_LIMIT_ATTEMPTS),
-                            request_timeout=plan.get("request_timeout", REQUEST_TIMEOUT))
+                            request_timeout=plan.get("request_timeout", REQUEST_TIMEOUT),
+                            phases=plan.get("phases", PHASES))
             result["routes"] = prober.run()
             result["identity_events"] = prober.identity_events
         except BaseException as exc:  # whatever the app raises while building is the finding

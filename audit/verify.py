@@ -191,6 +191,10 @@ def run_verify(
         "repeats": REPEATS if repeats is None else repeats,
         "rate_attempts": RATE_LIMIT_ATTEMPTS if "rate_limit" in checks else 0,
         "request_timeout": REQUEST_TIMEOUT if request_timeout is None else request_timeout,
+        # only the probes the chosen checks need (the credential probes always run)
+        "phases": ["credentials"] + (["inputs"] if "validation" in checks else [])
+        + (["valid"] if {"valid_request", "latency"} & set(checks) else [])
+        + (["rate_limit"] if "rate_limit" in checks else []),
     }
     modules = app_modules(app_dir) if integrity else []
     data = run_probe(app_dir, factory, modules, env, timeout, plan=plan)
