@@ -8,7 +8,7 @@ from .auth import decode_token
 from .db import db_session
 from .extensions import socketio
 from .models import ChatMessage
-from .workbench_security import authenticate_socket, room_allowed, socket_identity
+from .workbench_security import authenticate_socket, socket_identity
 
 NAMESPACE = "/chat"
 
@@ -41,7 +41,7 @@ def on_disconnect(reason=None):
 @socketio.on("join", namespace=NAMESPACE)
 def on_join(data):
     room = room_name(data["group_id"])
-    if socket_identity() is None or not room_allowed(room):
+    if socket_identity() is None or not storage.is_group_member(data["group_id"], socket_identity()):
         return {"error": "forbidden"}
     join_room(room)
     emit("joined", {"room": room, "user_id": connected_users.get(request.sid)}, to=room)
@@ -50,7 +50,7 @@ def on_join(data):
 @socketio.on("leave", namespace=NAMESPACE)
 def on_leave(data):
     room = room_name(data["group_id"])
-    if socket_identity() is None or not room_allowed(room):
+    if socket_identity() is None or not storage.is_group_member(data["group_id"], socket_identity()):
         return {"error": "forbidden"}
     leave_room(room)
     emit("left", {"room": room, "user_id": connected_users.get(request.sid)}, to=room)
@@ -59,7 +59,7 @@ def on_leave(data):
 @socketio.on("send_message", namespace=NAMESPACE)
 def on_send_message(data):
     room = room_name(data["group_id"])
-    if socket_identity() is None or not room_allowed(room):
+    if socket_identity() is None or not storage.is_group_member(data["group_id"], socket_identity()):
         return {"error": "forbidden"}
     message = ChatMessage(room=room, user_id=connected_users.get(request.sid), text=data["text"])
     db_session.add(message)

@@ -2,7 +2,10 @@
 
 * the project's own auth decorator, when it verifies a token (``AuthHelper``);
 * the ORM columns of its models and their Python types (for generated schemas);
-* the names other modules import (a constant imported elsewhere is never deleted).
+* the names other modules import (a constant imported elsewhere is never deleted);
+* the functions that fetch a URL given as a parameter (``fetch_title(url)`` ->
+  ``requests.get(url)``), so that a handler in another module passing request data to
+  one sends it through the SSRF guard first.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ class ProjectScan:
     columns: tuple[tuple[str, str, str], ...] = ()
     imported_names: frozenset[str] = frozenset()
     uses_sessions: bool = False  # flask's signed session is used: SECRET_KEY is a start-up secret
+    url_fetchers: tuple[tuple[str, str, int, str], ...] = ()  # (module, function, parameter index, parameter)
 
 
 def module_name(file: str) -> str:
@@ -50,6 +54,39 @@ def _decodes_jwt(func: ast.AST, verifiers: set[str]) -> bool:
             if isinstance(callee, ast.Name) and callee.id in verifiers:
                 return True
     return False
+
+
+_HTTP_CLIENTS = {"requests", "httpx"}
+_HTTP_VERBS = {"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"}
+
+
+def _outbound_url(call: ast.Call) -> ast.AST | None:
+    """The URL argument of ``requests.get(url)`` / ``httpx.post(url=...)`` / ``urlopen(url)``."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    head = func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else ""
+    if head in _HTTP_CLIENTS and name in _HTTP_VERBS:
+        index = 1 if name in ("request", "stream") else 0
+    elif name == "urlopen":
+        index = 0
+    else:
+        return None
+    keyword = next((k.value for k in call.keywords if k.arg == "url"), None)
+    return keyword if keyword is not None else (call.args[index] if len(call.args) > index else None)
+
+
+def _url_fetchers(module: str, tree: ast.Module) -> list[tuple[str, str, int, str]]:
+    """Module-level functions that pass one of their parameters, as it is, as a request's URL."""
+    found = []
+    for func in tree.body:
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        params = [a.arg for a in func.args.posonlyargs + func.args.args]
+        for node in ast.walk(func):
+            url = _outbound_url(node) if isinstance(node, ast.Call) else None
+            if isinstance(url, ast.Name) and url.id in params:
+                found.append((module, func.name, params.index(url.id), url.id))
+    return found
 
 
 def _is_decorator(func: ast.FunctionDef) -> bool:
@@ -95,7 +132,9 @@ def scan_project(sources: dict[str, str]) -> ProjectScan:
     imported: set[str] = set()
     helpers: list[tuple[str, str]] = []  # (file, function)
     used_as_decorator: Counter[str] = Counter()
+    fetchers: list[tuple[str, str, int, str]] = []
     for file, tree in trees.items():
+        fetchers += _url_fetchers(module_name(file), tree)
         verifiers = {f.name for f in tree.body if isinstance(f, ast.FunctionDef) and _decodes_jwt(f, set())}
         for node in tree.body:
             if isinstance(node, ast.FunctionDef) and _is_decorator(node) and _decodes_jwt(node, verifiers):
@@ -127,4 +166,5 @@ def scan_project(sources: dict[str, str]) -> ProjectScan:
         scan.auth_helper = AuthHelper(module=module_name(file), name=name, file=file)
     scan.columns = tuple(sorted(columns))
     scan.imported_names = frozenset(imported)
+    scan.url_fetchers = tuple(sorted(set(fetchers)))
     return scan

@@ -9,6 +9,7 @@ import libcst.matchers as m
 
 from ..model import Category
 from . import MigrationCommand
+from ._traversal import findall
 from ._route_handlers import AUTH_DECORATOR, class_decorator_names, dotted, has_auth_decorator, route_of_decorator, string_value
 
 # A branch that opens when a development switch is on.
@@ -20,9 +21,9 @@ _TOKEN_NAME = re.compile(r"(?i)(token|auth|header|credential|bearer|jwt)")
 
 def verifies_token(func: cst.FunctionDef) -> bool:
     """Whether a decorator function verifies a token (it calls ``jwt.decode``/``decode_token``...)."""
-    return bool(m.findall(func, m.Call(func=m.Attribute(attr=m.Name("decode")) | m.Name(
+    return bool(findall(func, m.Call(func=m.Attribute(attr=m.Name("decode")) | m.Name(
         m.MatchIfTrue(lambda n: bool(re.search(r"(?i)(decode|verify)_?(token|jwt)|verify_jwt", n))))))) and \
-        bool(m.findall(func.body, m.FunctionDef()))
+        bool(findall(func.body, m.FunctionDef()))
 
 
 def _wrapped_name(func: cst.FunctionDef) -> str | None:
@@ -32,7 +33,7 @@ def _wrapped_name(func: cst.FunctionDef) -> str | None:
 
 
 def _calls(node: cst.CSTNode, name: str) -> bool:
-    return bool(m.findall(node, m.Call(func=m.Name(name))))
+    return bool(findall(node, m.Call(func=m.Name(name))))
 
 
 _ABORT_401 = cst.parse_statement("abort(401)")
@@ -48,13 +49,13 @@ _JWT_AWARE = {"bearer_identity", "authenticate_request", "current_user_id", "opt
 
 def _refuses_401(block: cst.CSTNode) -> bool:
     """Whether a block answers 401 (``return ..., 401``, ``abort(401)``, ``raise Unauthorized``)."""
-    says_401 = bool(m.findall(block, m.Integer("401") | m.Name("Unauthorized") | m.Attribute(
+    says_401 = bool(findall(block, m.Integer("401") | m.Name("Unauthorized") | m.Attribute(
         attr=m.Name(m.MatchIfTrue(lambda n: "401" in n or n == "UNAUTHORIZED")))))
-    return says_401 and bool(m.findall(block, m.Return() | m.Raise() | m.Call(func=m.Name("abort"))))
+    return says_401 and bool(findall(block, m.Return() | m.Raise() | m.Call(func=m.Name("abort"))))
 
 
 def _names(node: cst.CSTNode) -> set[str]:
-    return {n.value for n in m.findall(node, m.Name())}
+    return {n.value for n in findall(node, m.Name())}
 
 
 def _assigned_name(stmt: cst.CSTNode) -> str | None:
@@ -124,7 +125,7 @@ class _HardenAuthHelper(cst.CSTTransformer):
     def leave_If(self, original_node: cst.If, updated_node: cst.If):
         test = cst.Module(body=[]).code_for_node(updated_node.test)
         lets_through = _calls(updated_node.body, self.wrapped) or bool(
-            m.findall(updated_node.body, m.Assign(targets=[m.AssignTarget(target=m.Attribute(value=m.Name("g")))])))
+            findall(updated_node.body, m.Assign(targets=[m.AssignTarget(target=m.Attribute(value=m.Name("g")))])))
         if not lets_through:
             return updated_node
         self.changed = True
@@ -144,7 +145,7 @@ class _HardenAuthHelper(cst.CSTTransformer):
         if len(body) == 1 and body[0].deep_equals(_ABORT_401):
             return updated_node
         passes = all(m.matches(s, m.SimpleStatementLine(body=[m.Pass()])) for s in body)
-        if passes or _calls(updated_node.body, self.wrapped) or not m.findall(updated_node.body, m.Return() | m.Raise()):
+        if passes or _calls(updated_node.body, self.wrapped) or not findall(updated_node.body, m.Return() | m.Raise()):
             self.changed = True
             return updated_node.with_changes(body=cst.IndentedBlock(body=[_ABORT_401]))
         return updated_node
@@ -182,7 +183,7 @@ def verified_decode(call: cst.Call) -> cst.Call:
 def _accepts_none(call: cst.Call) -> bool:
     algorithms = next((a.value for a in call.args if a.keyword and a.keyword.value == "algorithms"), None)
     return algorithms is not None and any((string_value(s) or "").lower() == "none"
-                                          for s in m.findall(algorithms, m.SimpleString()))
+                                          for s in findall(algorithms, m.SimpleString()))
 
 
 def _verification_off(call: cst.Call) -> bool:
@@ -190,7 +191,7 @@ def _verification_off(call: cst.Call) -> bool:
         name = arg.keyword.value if arg.keyword else None
         if name == "verify" and m.matches(arg.value, m.Name("False")):
             return True
-        if name == "options" and m.findall(arg.value, m.DictElement(
+        if name == "options" and findall(arg.value, m.DictElement(
                 key=m.SimpleString(m.MatchIfTrue(lambda v: "verify_signature" in v)), value=m.Name("False"))):
             return True
     return False
@@ -251,7 +252,7 @@ class AddAuthenticationCommand(MigrationCommand):
         """A request hook or a decorator's wrapper that is not a route and not JWT-based already."""
         if self._class_decorators or self.routes_of(func):
             return False
-        called = {dotted(c.func).rsplit(".", 1)[-1] for c in m.findall(func.body, m.Call())}
+        called = {dotted(c.func).rsplit(".", 1)[-1] for c in findall(func.body, m.Call())}
         if called & _JWT_AWARE or called & {"decode", "decode_token", "verify_token", "verify_jwt", "jwt_required"}:
             return False
         outer = self._enclosing[:-1]
@@ -308,7 +309,7 @@ class AddAuthenticationCommand(MigrationCommand):
         head, _, verb = dotted(updated_node.func).rpartition(".")
         if head in self._jwt_names and verb == "decode" and (_verification_off(updated_node) or _accepts_none(updated_node)):
             new = verified_decode(updated_node)
-            if m.findall(new, m.Name("current_app")):
+            if findall(new, m.Name("current_app")):
                 self.add_needed_import("flask", "current_app")
             self.note(f"line {self.line_of(original_node)}: jwt.decode now verifies the token's signature")
             return new
@@ -316,7 +317,7 @@ class AddAuthenticationCommand(MigrationCommand):
 
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         # A verified decode also raises ExpiredSignatureError/InvalidSignatureError: catch them all.
-        if not m.findall(updated_node.body, m.Call(func=m.Attribute(value=m.Name("jwt"), attr=m.Name("decode")))):
+        if not findall(updated_node.body, m.Call(func=m.Attribute(value=m.Name("jwt"), attr=m.Name("decode")))):
             return updated_node
         handlers = [h.with_changes(type=cst.parse_expression("jwt.PyJWTError"))
                     if h.type is not None and dotted(h.type) == "jwt.DecodeError" else h for h in updated_node.handlers]
@@ -329,7 +330,7 @@ class AddAuthenticationCommand(MigrationCommand):
         harden = _HardenAuthHelper(wrapped)
         new = func.visit(harden)
         if harden.changed or not new.deep_equals(func):
-            if m.findall(new, m.Call(func=m.Name("abort"))):
+            if findall(new, m.Call(func=m.Name("abort"))):
                 self.add_needed_import("flask", "abort")
             self.note(f"removed the bypass branches of the auth helper {func.name.value}()")
         return new

@@ -9,6 +9,7 @@ import libcst.matchers as m
 
 from ..model import Category
 from . import MigrationCommand
+from ._traversal import findall
 from ._route_handlers import dotted, route_of_decorator
 
 _LIMIT_DECORATOR = re.compile(r"(?i)(^|\.)(limit|limits|rate_?limit(ed)?|throttle|shared_limit)$")
@@ -30,6 +31,7 @@ class AddRateLimitsCommand(MigrationCommand):
     ORDER = 40
     FIXES = (Category.MISSING_RATE_LIMIT,)
     APPLIES_TO = r"\.route\(|\.(get|post|put|patch|delete)\(|add_url_rule"
+    ONLY_IN_HANDLERS = True  # (perf: nothing outside route handlers is changed; see MigrationCommand)
 
     def __init__(self, context, migration=None) -> None:
         super().__init__(context, migration)
@@ -38,7 +40,7 @@ class AddRateLimitsCommand(MigrationCommand):
     def visit_Module(self, node: cst.Module) -> None:
         # A module-level name `limiter` (imported or created) is the project's own.
         for stmt in node.body:
-            for found in m.findall(stmt, m.ImportAlias(name=m.Name("limiter"), asname=None)
+            for found in findall(stmt, m.ImportAlias(name=m.Name("limiter"), asname=None)
                                    | m.AssignTarget(target=m.Name("limiter"))):
                 self._module_limiter = True
         self._uses_own = self._module_limiter
@@ -48,7 +50,7 @@ class AddRateLimitsCommand(MigrationCommand):
         if not routes:
             return updated_node
         sensitive = any(r.sensitive or self.migration.config.is_sensitive(r.path) for r in routes) or bool(
-            m.findall(original_node.body, _READS_FILES))
+            findall(original_node.body, _READS_FILES))
         limited = any(r.rate_limited for r in routes) or any(
             _LIMIT_DECORATOR.search(dotted(d.decorator)) for d in updated_node.decorators)
         if not sensitive or limited:

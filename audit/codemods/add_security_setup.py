@@ -9,6 +9,7 @@ import libcst.matchers as m
 
 from ..model import Category
 from . import MigrationCommand
+from ._traversal import findall
 from ._route_handlers import dotted, keyword, string_value
 
 _COOKIE_FLAG = re.compile(r"^(SESSION|REMEMBER)_COOKIE_(SECURE|HTTPONLY)$")
@@ -35,7 +36,7 @@ def _configures(stmt: cst.CSTNode, app: str) -> bool:
 
 
 def _calls_init_security(body: list[cst.CSTNode]) -> bool:
-    return any(m.findall(stmt, m.Call(func=m.Name("init_security"))) for stmt in body)
+    return any(findall(stmt, m.Call(func=m.Name("init_security"))) for stmt in body)
 
 
 def _init_call(app: str) -> cst.SimpleStatementLine:

@@ -11,6 +11,7 @@ from libcst.metadata import ParentNodeProvider
 
 from ..model import Category
 from . import SCHEMAS_KEY, MigrationCommand
+from ._traversal import findall, transform
 from ._route_handlers import dotted, string_value
 
 # request.<source> -> (validating helper, model suffix)
@@ -71,6 +72,7 @@ class AddValidationCommand(MigrationCommand):
     ORDER = 45
     FIXES = (Category.UNVALIDATED_INPUT,)
     APPLIES_TO = r"request\.(json|get_json|args|form)"
+    ONLY_IN_HANDLERS = True  # (perf: nothing outside route handlers is changed; see MigrationCommand)
     METADATA_DEPENDENCIES = (ParentNodeProvider,)
 
     def __init__(self, context, migration=None) -> None:
@@ -125,7 +127,7 @@ class AddValidationCommand(MigrationCommand):
                 return kinds if len(kinds) == 1 else set()
             if isinstance(target, cst.Name) and depth == 0:
                 kinds: set[str] = set()
-                for use in m.findall(func.body, m.Name(target.value)):
+                for use in findall(func.body, m.Name(target.value)):
                     if use is not target:
                         kinds |= self._usage_types(use, func, depth + 1)
                 return kinds
@@ -143,7 +145,7 @@ class AddValidationCommand(MigrationCommand):
         """source -> (model name, fields, open) for the raw reads of ``func``."""
         aliases: dict[str, str] = {}  # variable -> source
         raw: list[tuple[cst.CSTNode, str]] = []
-        for node in m.findall(func.body, m.Call() | m.Attribute() | m.BooleanOperation()):
+        for node in findall(func.body, m.Call() | m.Attribute() | m.BooleanOperation()):
             source = _raw_source(node)
             if source and not self._inside_validation(node):
                 parent = self._parent(node)
@@ -156,7 +158,7 @@ class AddValidationCommand(MigrationCommand):
             return {}
         fields: dict[str, dict[str, _Field]] = {s: {} for _, s in raw}
         open_sources: set[str] = set()
-        readers = [(n, s) for n, s in raw] + [(n, aliases[n.value]) for n in m.findall(func.body, m.Name())
+        readers = [(n, s) for n, s in raw] + [(n, aliases[n.value]) for n in findall(func.body, m.Name())
                                                if n.value in aliases and self._is_variable_use(n)]
         for node, source in readers:
             parent = self._parent(node)
@@ -208,7 +210,7 @@ class AddValidationCommand(MigrationCommand):
             self._emit_model(model, fields, is_open, source)
             self.import_security(helper)
             self.import_schema(model)
-            updated_node = updated_node.visit(_ReplaceRawReads(source, f"{helper}({model})"))
+            updated_node = transform(updated_node, _ReplaceRawReads(source, f"{helper}({model})"))
         return updated_node
 
     def _emit_model(self, model: str, fields: dict[str, _Field], is_open: bool, source: str) -> None:

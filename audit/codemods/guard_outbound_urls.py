@@ -7,6 +7,7 @@ import libcst.matchers as m
 
 from ..model import Category
 from . import MigrationCommand
+from ._traversal import findall
 from ._route_handlers import dotted, keyword
 
 _HTTP_VERBS = {"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"}
@@ -16,7 +17,7 @@ _VALIDATED = {"validate_json", "validate_query", "validate_form"}
 
 
 def _reads_request(node: cst.CSTNode, tainted: set[str]) -> bool:
-    for found in m.findall(node, m.Name() | m.Call()):
+    for found in findall(node, m.Name() | m.Call()):
         if isinstance(found, cst.Name) and (found.value in tainted or found.value == "request"):
             return True
         if isinstance(found, cst.Call) and dotted(found.func) in _VALIDATED:
@@ -29,7 +30,7 @@ def tainted_names(func: cst.FunctionDef) -> set[str]:
     other such names, loop targets over them), to a fixed point."""
     tainted: set[str] = set()
     assignments: list[tuple[list[cst.CSTNode], cst.CSTNode]] = []
-    for node in m.findall(func.body, m.Assign() | m.AnnAssign() | m.For() | m.WithItem() | m.NamedExpr()):
+    for node in findall(func.body, m.Assign() | m.AnnAssign() | m.For() | m.WithItem() | m.NamedExpr()):
         if isinstance(node, cst.Assign):
             assignments.append(([t.target for t in node.targets], node.value))
         elif isinstance(node, cst.AnnAssign) and node.value is not None:
@@ -46,7 +47,7 @@ def tainted_names(func: cst.FunctionDef) -> set[str]:
         for targets, value in assignments:
             if _reads_request(value, tainted):
                 for target in targets:
-                    for name in m.findall(target, m.Name()):
+                    for name in findall(target, m.Name()):
                         if name.value not in tainted:
                             tainted.add(name.value)
                             changed = True
@@ -67,6 +68,18 @@ def outbound_url_arg(call: cst.Call) -> int | None:
     return None
 
 
+def _imported_module(node: cst.ImportFrom, current: str, is_package: bool) -> str:
+    """The dotted module (relative to the migrated root) an ``from ... import`` names."""
+    name = dotted(node.module) if node.module is not None else ""
+    level = len(node.relative)
+    if not level:
+        return name
+    parts = current.split(".") if current else []
+    parts = parts if is_package else parts[:-1]
+    parts = parts[:len(parts) - (level - 1)] if level > 1 else parts
+    return ".".join([*parts, name] if name else parts)
+
+
 class GuardOutboundUrlsCommand(MigrationCommand):
     """Wrap the URL of every outbound request built from request data (``requests``,
     ``httpx``, ``urllib.request.urlopen``) in ``safe_url(...)``: only http/https, and no
@@ -78,11 +91,44 @@ class GuardOutboundUrlsCommand(MigrationCommand):
     NAME = "guard-outbound-urls"
     ORDER = 70
     FIXES = (Category.SSRF, Category.INSECURE_CONFIG)
-    APPLIES_TO = r"requests|httpx|urlopen"
+    # request data (read here, or validated) is what gets guarded, also on its way to a project function
+    APPLIES_TO = r"request|urlopen|validate_(json|query|form)"
 
     def __init__(self, context, migration=None) -> None:
         super().__init__(context, migration)
         self._tainted: list[set[str]] = []
+        self._fetchers: dict[str, tuple[int, str]] = {}  # local callee name -> (URL parameter index, name)
+
+    def visit_Module(self, node: cst.Module) -> None:
+        # Project functions that fetch a URL parameter, as this module calls them
+        # (from .previews import fetch_title / import previews -> previews.fetch_title).
+        by_module: dict[str, dict[str, tuple[int, str]]] = {}
+        for module, function, index, param in self.migration.url_fetchers:
+            by_module.setdefault(module, {})[function] = (index, param)
+        if not by_module:
+            return
+        is_package = self.migration.file.endswith("__init__.py")
+
+        def known(module: str) -> dict[str, tuple[int, str]]:
+            # an absolute import may carry the project's own package name first
+            return by_module.get(module) or next((f for m_, f in by_module.items() if module.endswith("." + m_)), {})
+
+        for stmt in findall(node, m.ImportFrom() | m.Import()):
+            if isinstance(stmt, cst.ImportFrom) and not isinstance(stmt.names, cst.ImportStar):
+                module = _imported_module(stmt, self.migration.module, is_package)
+                for alias in stmt.names:
+                    name = dotted(alias.name)
+                    local = alias.asname.name.value if alias.asname else name
+                    if name in known(module):
+                        self._fetchers[local] = known(module)[name]
+                    for function, spec in known(f"{module}.{name}" if module else name).items():
+                        self._fetchers[f"{local}.{function}"] = spec  # from . import previews
+            elif isinstance(stmt, cst.Import):
+                for alias in stmt.names:
+                    module = dotted(alias.name)
+                    local = alias.asname.name.value if alias.asname else module
+                    for function, spec in known(module).items():
+                        self._fetchers[f"{local}.{function}"] = spec
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._tainted.append(tainted_names(node))
@@ -91,7 +137,42 @@ class GuardOutboundUrlsCommand(MigrationCommand):
         self._tainted.pop()
         return updated_node
 
+    def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
+        # try: fetch(safe_url(url)) / except Exception: return 502 -- the guard's 400 must not
+        # be swallowed by a catch-all meant for network errors: let HTTP errors through first.
+        if not findall(updated_node.body, m.Call(func=m.Name("safe_url"))):
+            return updated_node
+        handlers = list(updated_node.handlers)
+        broad = next((i for i, h in enumerate(handlers) if h.type is None or dotted(h.type) in (
+            "Exception", "BaseException")), None)
+        if broad is None or any(h.type is not None and dotted(h.type).endswith("HTTPException") for h in handlers[:broad]):
+            return updated_node
+        self.add_needed_import("werkzeug.exceptions", "HTTPException")
+        passthrough = cst.ensure_type(cst.parse_statement("try:\n    pass\nexcept HTTPException:\n    raise\n"),
+                                      cst.Try).handlers[0]
+        handlers.insert(broad, passthrough)
+        return updated_node.with_changes(handlers=handlers)
+
+    def _guard_fetcher_argument(self, call: cst.Call) -> cst.Call:
+        """fetch_title(data["url"]) where fetch_title (another module) requests its parameter."""
+        index, param = self._fetchers[dotted(call.func)]
+        args = list(call.args)
+        positional = [i for i, a in enumerate(args) if a.keyword is None and not a.star]
+        at = next((i for i, a in enumerate(args) if a.keyword and a.keyword.value == param),
+                  positional[index] if len(positional) > index else None)
+        if at is None:
+            return call
+        url = args[at].value
+        tainted = self._tainted[-1] if self._tainted else set()
+        if m.matches(url, m.Call(func=m.Name("safe_url"))) or not _reads_request(url, tainted):
+            return call
+        self.import_security("safe_url")
+        args[at] = args[at].with_changes(value=cst.Call(func=cst.Name("safe_url"), args=[cst.Arg(url)]))
+        return call.with_changes(args=args)
+
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        if self._fetchers and dotted(updated_node.func) in self._fetchers:
+            return self._guard_fetcher_argument(updated_node)
         index = outbound_url_arg(updated_node)
         if index is None:
             return updated_node

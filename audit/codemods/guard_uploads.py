@@ -7,6 +7,7 @@ import libcst.matchers as m
 
 from ..model import Category
 from . import MigrationCommand
+from ._traversal import findall
 from ._route_handlers import dotted
 
 _READS_FILES = m.Attribute(value=m.Name("request"), attr=m.Name("files"))
@@ -15,27 +16,27 @@ _READS_FILES = m.Attribute(value=m.Name("request"), attr=m.Name("files"))
 def _upload_names(func: cst.FunctionDef) -> list[str]:
     """Names bound to an uploaded file (``f = request.files["file"]``, ``.get(...)``)."""
     names = []
-    for assign in m.findall(func.body, m.Assign(targets=[m.AssignTarget(target=m.Name())])):
-        if m.findall(assign.value, _READS_FILES):
+    for assign in findall(func.body, m.Assign(targets=[m.AssignTarget(target=m.Name())])):
+        if findall(assign.value, _READS_FILES):
             names.append(assign.targets[0].target.value)
     return names
 
 
 def _upload_loops(body: list[cst.BaseStatement]) -> list[cst.For]:
     """``for f in request.files.getlist(...)`` / ``.values()`` loops."""
-    return [loop for stmt in body for loop in m.findall(stmt, m.For(target=m.Name()))
-            if m.findall(loop.iter, _READS_FILES)]
+    return [loop for stmt in body for loop in findall(stmt, m.For(target=m.Name()))
+            if findall(loop.iter, _READS_FILES)]
 
 
 def _saves(node: cst.CSTNode, name: str) -> bool:
-    return bool(m.findall(node, m.Call(func=m.Attribute(value=m.Name(name), attr=m.Name("save")))))
+    return bool(findall(node, m.Call(func=m.Attribute(value=m.Name(name), attr=m.Name("save")))))
 
 
 def _uses_filename(stmt: cst.BaseStatement, name: str) -> bool:
     target = m.Attribute(value=m.Name(name), attr=m.Name("filename"))
     if isinstance(stmt, cst.If):  # a test like `if f.filename == ""` is a check, not a use
-        return bool(m.findall(stmt.body, target))
-    return bool(m.findall(stmt, target))
+        return bool(findall(stmt.body, target))
+    return bool(findall(stmt, target))
 
 
 class _UseStoredName(cst.CSTTransformer):
@@ -80,7 +81,7 @@ class GuardUploadsCommand(MigrationCommand):
     APPLIES_TO = r"request\.files"
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
-        if m.findall(updated_node.body, m.Call(func=m.Name("validate_upload"))):
+        if findall(updated_node.body, m.Call(func=m.Name("validate_upload"))):
             return updated_node
         body = list(updated_node.body.body)
         changed = False
@@ -98,7 +99,7 @@ class GuardUploadsCommand(MigrationCommand):
             changed = True
         for loop in _upload_loops(body):
             upload = loop.target.value
-            if not _saves(loop.body, upload) or m.findall(loop.body, m.Call(func=m.Name("validate_upload"))):
+            if not _saves(loop.body, upload) or findall(loop.body, m.Call(func=m.Name("validate_upload"))):
                 continue
             name = f"safe_{upload}_name"
             inner = [cst.parse_statement(f"{name} = validate_upload({upload}, max_bytes=MAX_UPLOAD_BYTES)"),

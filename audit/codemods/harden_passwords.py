@@ -9,6 +9,7 @@ import libcst.matchers as m
 
 from ..model import Category
 from . import MigrationCommand
+from ._traversal import findall
 from ._route_handlers import dotted, string_value
 from .guard_outbound_urls import tainted_names
 
@@ -26,7 +27,7 @@ _SQL_WRITERS = re.compile(r"^(execute|executemany|write|run|query|exec_driver_sq
 
 
 def _names_password(node: cst.CSTNode) -> bool:
-    for found in m.findall(node, m.Name() | m.SimpleString()):
+    for found in findall(node, m.Name() | m.SimpleString()):
         text = found.value if isinstance(found, cst.Name) else (
             found.evaluated_value if isinstance(found.evaluated_value, str) else "")
         if _PASSWORD.search(text):
@@ -118,7 +119,7 @@ class HardenPasswordsCommand(MigrationCommand):
     def _from_request(self, node: cst.CSTNode) -> bool:
         tainted = self._tainted[-1] if self._tainted else set()
         return any(isinstance(n, cst.Name) and (n.value in tainted or n.value == "request")
-                   for n in m.findall(node, m.Name()))
+                   for n in findall(node, m.Name()))
 
     # --- hashing ------------------------------------------------------------------------------
 

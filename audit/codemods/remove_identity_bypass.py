@@ -9,6 +9,7 @@ import libcst.matchers as m
 
 from ..model import Category
 from . import MigrationCommand
+from ._traversal import findall
 from ._route_handlers import dotted
 
 # Names that hold "who is calling": user_id, uid, current_user_id, author_id, owner_id...
@@ -32,7 +33,7 @@ def _subscript_key(node: cst.CSTNode) -> str | None:
 
 def _from_client(node: cst.CSTNode) -> bool:
     """Reads the identity from what the client sent (request.args/json/form/headers/cookies)."""
-    return bool(m.findall(node, m.Attribute(value=m.Name("request"), attr=m.Name(
+    return bool(findall(node, m.Attribute(value=m.Name("request"), attr=m.Name(
         m.MatchIfTrue(lambda n: n in ("args", "json", "form", "values", "headers", "cookies", "get_json"))))))
 
 
@@ -42,7 +43,7 @@ _GUARD_NAME = re.compile(r"(?i)auth|login|token|jwt|identity|require|protect|gua
 
 def _is_guard(func: cst.FunctionDef) -> bool:
     """A function that checks who is calling: named so, or answering 401/403 somewhere."""
-    return bool(_GUARD_NAME.search(func.name.value)) or bool(m.findall(func.body, m.Integer(
+    return bool(_GUARD_NAME.search(func.name.value)) or bool(findall(func.body, m.Integer(
         m.MatchIfTrue(lambda v: v in ("401", "403"))) | m.Name(m.MatchIfTrue(lambda n: n in ("Unauthorized", "Forbidden")))))
 
 
@@ -169,7 +170,7 @@ class RemoveIdentityBypassCommand(MigrationCommand):
         identity = {"request": "user_id", "user": func.params.params[0].name.value if func.params.params else "",
                     "current": "current_user_id()"}[kind]
         replace = _ReplaceFixedIds(self._constants, identity)
-        body = [s.visit(replace) if m.findall(s, m.Return()) else s for s in func.body.body]
+        body = [s.visit(replace) if findall(s, m.Return()) else s for s in func.body.body]
         if not replace.changed:
             return func
         if kind == "request":
@@ -221,8 +222,8 @@ class RemoveIdentityBypassCommand(MigrationCommand):
         test = cst.Module(body=[]).code_for_node(updated_node.test)
         if not _DEV_SWITCH.search(test) or updated_node.orelse is not None:
             return updated_node
-        grants = m.findall(updated_node.body, m.Assign(targets=[m.AssignTarget(target=m.Attribute(value=m.Name("g")))])) \
-            or m.findall(updated_node.body, m.Call(func=m.Name("login_user")))
+        grants = findall(updated_node.body, m.Assign(targets=[m.AssignTarget(target=m.Attribute(value=m.Name("g")))])) \
+            or findall(updated_node.body, m.Call(func=m.Name("login_user")))
         # In an auth guard: `if DEBUG: return None` / `return view(...)` lets the request through unchecked.
         if not grants and not (self._guard and self._guard[-1][0] and _lets_through(updated_node.body, self._guard[-1][1])):
             return updated_node

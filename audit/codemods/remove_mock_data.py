@@ -10,6 +10,7 @@ import libcst.matchers as m
 from ..model import Category
 from ..rules.mock_data_response import MOCK_NAME
 from . import MigrationCommand
+from ._traversal import findall
 
 # Keys of a dict of numbers that are settings or paging, not statistics.
 _NOT_FIGURES = re.compile(r"(?i)page|limit|offset|size|version|count_per|max|min|ttl|timeout|retry")
@@ -92,6 +93,7 @@ class RemoveMockDataCommand(MigrationCommand):
     ORDER = 50
     FIXES = (Category.MOCK_DATA,)
     APPLIES_TO = r"\{"
+    ONLY_IN_HANDLERS = True  # (perf: nothing outside route handlers is changed; see MigrationCommand)
 
     def __init__(self, context, migration=None) -> None:
         super().__init__(context, migration)
@@ -139,11 +141,11 @@ class RemoveMockDataCommand(MigrationCommand):
 
     def _mock_in(self, node: cst.CSTNode) -> set[str] | None:
         """The mock constants ``node`` uses (an empty set for an inline literal), else None."""
-        used = {n.value for n in m.findall(node, m.Name()) if n.value in self._constants}
+        used = {n.value for n in findall(node, m.Name()) if n.value in self._constants}
         if used:
             return used
-        if any(is_mock_literal(x) or made_up_figures(x) for x in m.findall(node, m.List() | m.Tuple() | m.Dict())) \
-                or any(_figures_call(c) for c in m.findall(node, m.Call())):
+        if any(is_mock_literal(x) or made_up_figures(x) for x in findall(node, m.List() | m.Tuple() | m.Dict())) \
+                or any(_figures_call(c) for c in findall(node, m.Call())):
             return set()
         return None
 
@@ -179,7 +181,7 @@ class RemoveMockDataCommand(MigrationCommand):
             if m.matches(stmt, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target=m.Name())])])):
                 name = stmt.body[0].targets[0].target.value
                 if name in self._removed_uses and name not in self.migration.imported_names and not any(
-                        n.value == name for n in m.findall(cst.Module(body=[s for s in updated_node.body if s is not stmt]),
+                        n.value == name for n in findall(cst.Module(body=[s for s in updated_node.body if s is not stmt]),
                                                            m.Name())):
                     continue
             body.append(stmt)

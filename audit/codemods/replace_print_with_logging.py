@@ -9,6 +9,7 @@ import libcst.matchers as m
 
 from ..model import Category
 from . import MigrationCommand
+from ._traversal import findall
 from ._route_handlers import dotted
 
 _SECRET = re.compile(r"(?i)(pass(word|wd)?|pwd|secret|token|api_?key|credential|authorization|private_?key|otp|"
@@ -21,7 +22,7 @@ REDACTED = '"[REDACTED]"'
 
 def _names_secret(node: cst.CSTNode) -> bool:
     """Whether an expression reads a password/token/secret (by the names it uses)."""
-    for found in m.findall(node, m.Name() | m.Attribute() | m.SimpleString()):
+    for found in findall(node, m.Name() | m.Attribute() | m.SimpleString()):
         if isinstance(found, cst.Name):
             text = found.value
         elif isinstance(found, cst.Attribute):
@@ -46,7 +47,7 @@ def _whole_request(node: cst.CSTNode) -> bool:
 def request_payload_names(func: cst.FunctionDef) -> frozenset[str]:
     """Names bound to a whole request body (``data = request.get_json() or {}``)."""
     names = set()
-    for assign in m.findall(func.body, m.Assign(targets=[m.AssignTarget(target=m.Name())])):
+    for assign in findall(func.body, m.Assign(targets=[m.AssignTarget(target=m.Name())])):
         value = assign.value
         if isinstance(value, cst.BooleanOperation):
             value = value.left
@@ -58,7 +59,7 @@ def request_payload_names(func: cst.FunctionDef) -> frozenset[str]:
 
 def _inside_subscript(root: cst.CSTNode, string: cst.CSTNode) -> bool:
     return any(string in [e.slice.value for e in sub.slice if isinstance(e.slice, cst.Index)]
-               for sub in m.findall(root, m.Subscript()))
+               for sub in findall(root, m.Subscript()))
 
 
 def _redact_fstring(node: cst.FormattedString) -> tuple[cst.FormattedString, bool]:

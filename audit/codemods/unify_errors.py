@@ -9,6 +9,7 @@ import libcst.matchers as m
 
 from ..model import Category
 from . import MigrationCommand
+from ._traversal import findall
 from ._route_handlers import dotted, string_value
 
 _MESSAGE_KEYS = ("message", "error", "msg", "detail", "description", "reason")
@@ -52,7 +53,7 @@ class UnifyErrorsCommand(MigrationCommand):
         self._exception_names.append(name)
         self._derived.append(0)
         if name:  # message = f"failed: {e}" carries the exception as well
-            for assign in m.findall(node.body, m.Assign(targets=[m.AssignTarget(target=m.Name())])):
+            for assign in findall(node.body, m.Assign(targets=[m.AssignTarget(target=m.Name())])):
                 if self._leaks(assign.value):
                     self._exception_names.append(assign.targets[0].target.value)
                     self._derived[-1] += 1
@@ -65,7 +66,7 @@ class UnifyErrorsCommand(MigrationCommand):
 
     def _leaks(self, node: cst.CSTNode) -> bool:
         names = {n for n in self._exception_names if n}
-        for found in m.findall(node, m.Name() | m.Call()):
+        for found in findall(node, m.Name() | m.Call()):
             if isinstance(found, cst.Name) and found.value in names:
                 return True
             if isinstance(found, cst.Call) and _LEAKY_CALLS.search(dotted(found.func)):

@@ -32,3 +32,52 @@ def test_already_secure_unchanged(apply):
             return requests.get(safe_url(request.args["u"]), timeout=5).text
         ''')
     assert apply(Command, source) == source
+
+
+def test_request_data_passed_to_a_project_function_that_fetches_it(apply):
+    fetchers = (("previews", "fetch_title", 0, "url"), ("routes.hooks", "relay", 1, "target"))
+    out = apply(Command, '''
+        from flask import request
+        from previews import fetch_title
+        from . import hooks
+        import previews as p
+
+        def link_preview():
+            url = request.get_json()["url"]
+            fetch_title(url)
+            p.fetch_title(url=url)
+            hooks.relay({"a": 1}, request.args["to"])
+            fetch_title("https://example.com/")
+        ''', file="routes/views.py", module="routes.views", url_fetchers=fetchers)
+    assert "\n    fetch_title(safe_url(url))" in out
+    assert "p.fetch_title(url=safe_url(url))" in out
+    assert 'hooks.relay({"a": 1}, safe_url(request.args["to"]))' in out
+    assert 'fetch_title("https://example.com/")' in out  # not from the request
+
+
+def test_project_scan_finds_functions_that_fetch_their_parameter():
+    from audit.codemods._project_scan import scan_project
+
+    scan = scan_project({
+        "previews.py": "import requests\ndef fetch_title(url):\n    return requests.get(url, timeout=5)\n"
+                       "def status(base):\n    return requests.get(f'{base}/status')\n",
+        "hooks/__init__.py": "import httpx, urllib.request\ndef relay(payload, target):\n"
+                             "    httpx.post(url=target, json=payload)\n"
+                             "def raw(u):\n    return urllib.request.urlopen(u)\n",
+    })
+    assert scan.url_fetchers == (("hooks", "raw", 0, "u"), ("hooks", "relay", 1, "target"),
+                                 ("previews", "fetch_title", 0, "url"))
+
+
+def test_a_catch_all_around_the_fetch_lets_the_guards_400_through(apply):
+    out = apply(Command, '''
+        def preview():
+            try:
+                return requests.get(request.args["u"], timeout=5).text
+            except Exception:
+                return {"error": "fetch failed"}, 502
+        ''')
+    assert ("requests.get(safe_url(request.args[\"u\"]), timeout=5).text\n    except HTTPException:\n        raise\n"
+            "    except Exception:") in out
+    assert "from werkzeug.exceptions import HTTPException" in out
+    assert apply(Command, out) == out

@@ -245,4 +245,44 @@ def check_refuses_to_start_without_jwt_secret(aut, monkeypatch):
         assert len(lines) == 1 and "JWT_SECRET" in lines[0], proc.stderr[-500:]
 
 
+def check_chat_rooms_need_a_token_and_membership(aut, monkeypatch):
+    """Socket.IO: no connection without a valid token; a user who is not a member of a group
+    cannot join its room nor post to it, and hears nothing said there."""
+    from app_harness import BearerAuth
+    from journeys import find_group, sign_up
+
+    ns = aut.spec.namespace
+    anonymous = aut.socketio.test_client(aut.app, namespace=ns, flask_test_client=aut.client)
+    forged = aut.socketio.test_client(aut.app, namespace=ns, flask_test_client=aut.client,
+                                      auth={"token": token(secret="not-the-secret-0123456789abcdef")})
+    assert not anonymous.is_connected(ns) and not forged.is_connected(ns), "a socket connected without a valid token"
+
+    auth = BearerAuth()
+    outsider = sign_up(aut)  # a fresh account: member of no group
+    group = find_group(aut, bearer(token(str(outsider.id))), "Buenos Aires Milongueros")  # LUCIA's group
+    lucia = aut.socket_client(auth, auth.token(aut, LUCIA))
+    intruder = aut.socket_client(auth, auth.token(aut, outsider))
+    try:
+        assert lucia.is_connected(ns) and intruder.is_connected(ns)
+        lucia.emit("join", {"group_id": group["id"]}, namespace=ns)
+        refused = intruder.emit("join", {"group_id": group["id"]}, namespace=ns, callback=True)
+        posted = intruder.emit("send_message", {"group_id": group["id"], "text": "let me in"}, namespace=ns,
+                               callback=True)
+        intruder.get_received(ns)
+        lucia.get_received(ns)
+        lucia.emit("send_message", {"group_id": group["id"], "text": "members only"}, namespace=ns)
+        overheard = [e for e in intruder.get_received(ns) if e["name"] == "new_message"]
+        problems = []
+        if not (isinstance(refused, dict) and refused.get("error")):
+            problems.append(f"join by a non-member answered {refused!r}")
+        if not (isinstance(posted, dict) and posted.get("error")):
+            problems.append(f"send_message by a non-member answered {posted!r}")
+        if overheard:
+            problems.append(f"a non-member received {overheard}")
+        assert not problems, problems
+    finally:
+        lucia.disconnect(ns)
+        intruder.disconnect(ns)
+
+
 CHECKS = {name.removeprefix("check_"): fn for name, fn in sorted(globals().items()) if name.startswith("check_")}

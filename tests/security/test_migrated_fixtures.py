@@ -216,9 +216,7 @@ def test_bad_body_gives_400_with_details(name, build):
         assert fields <= {d["field"] for d in resp.get_json()["error"]["details"]}, resp.get_json()
 
 
-@pytest.mark.parametrize("name", ["flask_methodview", pytest.param("flask_login_app", marks=pytest.mark.xfail(
-    strict=True, reason="known gap: the URL reaches requests.get in another module (previews.fetch_title); the "
-                        "SSRF codemod follows request data within one function only"))])
+@pytest.mark.parametrize("name", sorted(FIXTURES))  # flask_login_app: the fetch is in another module
 def test_outbound_urls_from_requests_are_guarded(name, build, monkeypatch):
     import requests
     import urllib.request

@@ -635,14 +635,21 @@ def set_room_membership_check(check: Callable[[int | str, Any], bool]) -> None:
 def room_allowed(room: Any) -> bool:
     """Whether this Socket.IO connection is authenticated and may join, read or write ``room``.
 
-    Without an app-specific check (:func:`set_room_membership_check`), a room named after a
-    user (``user:7``, ``user_7``) is only open to that user, other rooms to any
-    authenticated user."""
+    The app's rule decides (:func:`set_room_membership_check`). Without one, a room named
+    after a user (``user:7``, ``user_7``) is open to that user only, and any other room is
+    refused: membership is the app's notion, so nothing is opened by guessing. Setting
+    ``SOCKETIO_OPEN_ROOMS = True`` (app config or environment) lets any authenticated user in."""
     user_id = socket_identity()
     if user_id is None:
         return False
     if _room_check is not None:
         return bool(_room_check(user_id, room))
     match = re.fullmatch(r"(?i)user[:_-](\w+)", str(room))
-    return match is None or match.group(1) == str(user_id)
+    if match is not None:
+        return match.group(1) == str(user_id)
+    return _open_rooms()
 
+
+def _open_rooms() -> bool:
+    value = current_app.config.get("SOCKETIO_OPEN_ROOMS", os.environ.get("SOCKETIO_OPEN_ROOMS", ""))
+    return value is True or str(value).strip().lower() in ("1", "true", "yes")
