@@ -8,7 +8,7 @@ has outbound network connections disabled, fills its database with the app's own
 route through the framework's test client (see :class:`audit.probe.Prober`).
 
 Each route gets one row in ``routes_verified.csv``: what was sent, what came back, the
-latencies, and one column per check (``pass`` / ``fail`` / ``warn`` / ``n/a``):
+latencies, and one column per check (``pass`` / ``fail`` / ``warn`` / ``skip``):
 
 * ``routes``: every mapped route is served and every served route is mapped;
 * ``auth``: a route that is not public (or that the map says needs auth) answers 401
@@ -96,12 +96,12 @@ class VerifyResult:
         return self.error is None and self.failing.empty
 
     def check_counts(self) -> dict[str, dict[str, int]]:
-        """``{check: {"pass": n, "fail": n, "warn": n, "n/a": n}}`` over the routes."""
+        """``{check: {"pass": n, "fail": n, "warn": n, "skip": n}}`` over the routes."""
         counts = {}
         for check in self.checks:
             column = self.routes.get(f"check_{check}")
             values = column.value_counts().to_dict() if column is not None else {}
-            counts[check] = {k: int(values.get(k, 0)) for k in ("pass", "fail", "warn", "n/a")}
+            counts[check] = {k: int(values.get(k, 0)) for k in ("pass", "fail", "warn", "skip")}
         return counts
 
     def describe(self) -> str:
@@ -375,7 +375,7 @@ def route_key(method: str, path: str) -> tuple[str, str]:
 def compare(mapped: list[dict[str, Any]], probed: list[dict[str, Any]], checks: Iterable[str] = ALL_CHECKS,
             latency_budget_ms: float = LATENCY_BUDGET_MS) -> list[dict[str, Any]]:
     """One row per (method, path) of either side: what was sent and answered, one
-    ``check_*`` column per check (pass/fail/warn/n/a), a verdict and the reasons."""
+    ``check_*`` column per check (pass/fail/warn/skip), a verdict and the reasons."""
     checks = tuple(checks)
     by_map = {route_key(r["method"], r["path"]): r for r in mapped}
     by_probe = {route_key(r["method"], r["path"]): r for r in probed}
@@ -398,9 +398,9 @@ def compare(mapped: list[dict[str, Any]], probed: list[dict[str, Any]], checks: 
             ("fail", ["in the map but not served"]) if p is None else ("pass", [])
         reasons: list[str] = []
         for check in ALL_CHECKS:
-            status, why = verdicts.get(check, ("n/a", []))
+            status, why = verdicts.get(check, ("skip", []))
             if check not in checks:
-                status, why = "n/a", []
+                status, why = "skip", []
             row[f"check_{check}"] = status
             if status == "fail":
                 reasons += why
@@ -485,7 +485,7 @@ def _judge(m: dict[str, Any] | None, p: dict[str, Any], budget_ms: float) -> dic
             elif not answer.get("details"):
                 reasons.append(f"its validation_error to {what} has no per-field details")
         out["validation"] = ("fail", reasons) if reasons else ("warn", doubts) if doubts else \
-            ("pass" if probes else "n/a", [])
+            ("pass" if probes else "skip", [])
 
     # a valid request succeeds
     good = p.get("valid_request")

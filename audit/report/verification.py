@@ -64,7 +64,7 @@ def _counts(result: Any, check: str) -> dict[str, int]:
 
 
 def summarize(counts: dict[str, int] | None, ran: bool = True, error: Any = None) -> str:
-    """``"58 of 63 pass, 4 to look at"`` for one check's counts (pass/fail/warn/n/a)."""
+    """``"58 of 63 pass, 4 to look at"`` for one check's counts (pass/fail/warn/skip)."""
     if not ran:
         return "not run"
     if error:
