@@ -236,9 +236,9 @@ def init_security(app: Flask) -> Flask:
     app.after_request(_add_headers)
     install_log_redaction(app.logger)
     install_log_redaction(logging.getLogger())
-    login_manager = getattr(app, "login_manager", None)
-    if login_manager is not None:  # flask-login apps: a bearer token logs the user in
-        _install_login_manager_loader(login_manager)
+    # flask-login apps: a bearer token logs the user in (the LoginManager may be created
+    # after this call, so the loader is installed on the first request)
+    app.before_request(_bearer_logs_flask_login_users_in)
     return app
 
 
@@ -324,16 +324,26 @@ def bearer_identity() -> int | str | None:
         return None
 
 
-def _install_login_manager_loader(login_manager: Any) -> None:
-    user_loader = getattr(login_manager, "_user_callback", None)
+def _bearer_logs_flask_login_users_in() -> None:
+    login_manager = getattr(current_app, "login_manager", None)
+    if login_manager is not None and not getattr(login_manager, "_wb_bearer_loader", False):
+        _install_login_manager_loader(login_manager)
 
-    def load_from_bearer(_request: Any) -> Any:
-        if _bearer_token() is None:
-            return None
-        user_id = authenticate_request()
-        return user_loader(str(user_id)) if user_loader else None
+
+def _install_login_manager_loader(login_manager: Any) -> None:
+    """Flask-Login's ``current_user`` from a valid bearer token (through the app's
+    ``user_loader``); the app's own request loader, if any, still runs without one."""
+    own_loader = getattr(login_manager, "_request_callback", None)
+
+    def load_from_bearer(request_: Any) -> Any:
+        user_loader = getattr(login_manager, "_user_callback", None)
+        user_id = bearer_identity() if user_loader is not None else None
+        if user_id is not None:
+            return user_loader(str(user_id))
+        return own_loader(request_) if own_loader is not None else None
 
     login_manager.request_loader(load_from_bearer)
+    login_manager._wb_bearer_loader = True
 
 
 # --- validation -------------------------------------------------------------------------------

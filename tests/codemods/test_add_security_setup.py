@@ -79,3 +79,33 @@ def test_cookies_cors_and_socketio_origins(apply):
     assert "CORS(app)" in out and "socketio.init_app(app)" in out
     assert 'resp.headers.update({"Access-Control-Allow-Origin": "*"})' in out
     assert "httponly=True" in out
+
+
+def test_flask_login_users_are_logged_in_by_a_bearer_token(monkeypatch):
+    """The security module makes flask-login's current_user the token's user, also when the
+    LoginManager is created after init_security (a module-level app configured top-down)."""
+    import time
+
+    import flask
+    import jwt
+    from flask_login import LoginManager, UserMixin, current_user, login_required
+
+    from audit.codemods.templates import security
+
+    monkeypatch.setenv("JWT_SECRET", "s" * 40)
+
+    class User(UserMixin):
+        def __init__(self, id):
+            self.id = id
+
+    app = flask.Flask(__name__)
+    security.init_security(app)
+    login_manager = LoginManager(app)
+    login_manager.user_loader(lambda uid: User(int(uid)))
+    app.add_url_rule("/me", view_func=login_required(lambda: {"id": current_user.id}), endpoint="me")
+    client = app.test_client()
+    token = jwt.encode({"sub": "5", "exp": int(time.time()) + 60}, "s" * 40, algorithm="HS256")
+    forged = jwt.encode({"sub": "5", "exp": int(time.time()) + 60}, "t" * 40, algorithm="HS256")
+    assert client.get("/me", headers={"Authorization": f"Bearer {token}"}).get_json() == {"id": 5}
+    assert client.get("/me").status_code == 401
+    assert client.get("/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
