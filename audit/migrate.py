@@ -18,8 +18,8 @@ import os
 import shutil
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
@@ -78,8 +78,10 @@ class MigrationResult:
     report: dict[str, Any]
     files_changed: list[str]
     dry_run: bool = False
-    #: Seconds per stage (wall clock: read, inventory, rewrite, write; rewrite_cpu: the
-    #: codemods' CPU summed over the workers). Not in MIGRATION.json, which stays deterministic.
+    #: Seconds per stage, wall clock: read; analysis = the project scan and the route
+    #: inventory (the map), which overlap when jobs > 1 (scan, inventory: each alone);
+    #: rewrite (the codemods); write. rewrite_cpu: the codemods' CPU summed over the workers.
+    #: Not in MIGRATION.json, which stays deterministic.
     timings: dict[str, float] = field(default_factory=dict)
 
     def describe(self) -> str:
@@ -223,12 +225,17 @@ class ModulePrinter:
         return "".join(parts)
 
 
-def _migrate_file(args: tuple[str, MigrationContext, tuple[str, ...]]) -> FileOutcome:
-    source, migration, names = args
-    started = time.process_time()
-    outcome = migrate_source(source, migration, select_codemods(only=names))
-    outcome.cpu_s = time.process_time() - started
-    return outcome
+def _migrate_chunk(shared: MigrationContext, names: tuple[str, ...],
+                   items: list[tuple[str, str, tuple[Route, ...]]]) -> list[FileOutcome]:
+    """Worker: the codemods over some files ((source, file, the file's routes) each)."""
+    commands = select_codemods(only=names)
+    outcomes = []
+    for source, file, routes in items:
+        started = time.process_time()
+        outcome = migrate_source(source, replace(shared, file=file, module=module_name(file), routes=routes), commands)
+        outcome.cpu_s = time.process_time() - started
+        outcomes.append(outcome)
+    return outcomes
 
 
 # --- generated modules ---------------------------------------------------------------------------------
@@ -332,28 +339,36 @@ def run_migration(
                 sources[f] = (src / f).read_text(encoding="utf-8")
             except (UnicodeDecodeError, OSError) as exc:
                 reasons[f] = f"cannot read: {type(exc).__name__}"
-    scan = scan_project({f: s for f, s in sources.items() if not _is_test_code(f)})
     timings["read_s"], clock = time.perf_counter() - clock, time.perf_counter()
-    # (a dry run writes nothing, not even a cache)
-    routes, inventory_note = _inventory(src, config, cache=not dry_run, jobs=_workers(jobs))
-    timings["inventory_s"], clock = time.perf_counter() - clock, time.perf_counter()
+    # The route inventory (the map, in its own worker processes when jobs > 1) and the
+    # project scan (this process) run side by side. (A dry run writes nothing, not even a cache.)
+    workers = _workers(jobs)
+
+    def timed_inventory() -> tuple[list[Route], str]:
+        started = time.perf_counter()
+        found = _inventory(src, config, not dry_run, workers)
+        timings["inventory_s"] = time.perf_counter() - started
+        return found
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-inventory") as side:
+        inventory = side.submit(timed_inventory) if workers > 1 else None
+        scan = scan_project({f: s for f, s in sources.items() if not _is_test_code(f)})
+        timings["scan_s"] = time.perf_counter() - clock
+        routes, inventory_note = inventory.result() if inventory else timed_inventory()
+    timings["analysis_s"], clock = time.perf_counter() - clock, time.perf_counter()  # scan and inventory
     package_root = (src / "__init__.py").exists()
     routes_by_file: dict[str, list[Route]] = {}
     for r in routes:
         routes_by_file.setdefault(r.file, []).append(r)
 
-    jobs_args = []
-    for f in tree_files:
-        if reasons[f] or f not in sources:
-            continue
-        migration = MigrationContext(
-            file=f, module=module_name(f), routes=tuple(routes_by_file.get(f, ())), config=cfg,
-            package_root=package_root, auth_helper=scan.auth_helper, columns=scan.columns,
-            imported_names=scan.imported_names, uses_sessions=scan.uses_sessions, standalone=not routes,
-            url_fetchers=scan.url_fetchers)
-        jobs_args.append((sources[f], migration, names))
-
-    outcomes = _run_all(jobs_args, jobs, progress)
+    # What every file's codemods share goes to each worker once per chunk of files, not once per file.
+    shared = MigrationContext(
+        config=cfg, package_root=package_root, auth_helper=scan.auth_helper, columns=scan.columns,
+        imported_names=scan.imported_names, uses_sessions=scan.uses_sessions, standalone=not routes,
+        url_fetchers=scan.url_fetchers)
+    items = [(sources[f], f, tuple(routes_by_file.get(f, ()))) for f in tree_files
+             if not reasons[f] and f in sources]
+    outcomes = _run_all(items, shared, names, workers, progress)
     timings["rewrite_s"], clock = time.perf_counter() - clock, time.perf_counter()
     timings["rewrite_cpu_s"] = sum(o.cpu_s for o in outcomes)
 
@@ -437,27 +452,31 @@ def _workers(jobs: int | None) -> int:
     return max(1, jobs if jobs else (os.cpu_count() or 1))
 
 
-def _run_all(jobs_args: list, jobs: int | None, progress: bool | None) -> list[FileOutcome]:
-    workers = _workers(jobs)
+def _run_all(items: list, shared: MigrationContext, names: tuple[str, ...], workers: int,
+             progress: bool | None) -> list[FileOutcome]:
     show = sys.stderr.isatty() if progress is None else progress
     bar = None
     if show:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(jobs_args), desc="migrate", unit="file", file=sys.stderr)
+        bar = tqdm(total=len(items), desc="migrate", unit="file", file=sys.stderr)
     outcomes: list[FileOutcome] = []
     try:
-        if workers == 1 or len(jobs_args) < 8:
-            for args in jobs_args:
-                outcomes.append(_migrate_file(args))
+        if workers == 1 or len(items) < 8:
+            for item in items:
+                outcomes += _migrate_chunk(shared, names, [item])
                 if bar:
                     bar.update(1)
         else:
+            # Small chunks (8 per worker) keep the workers busy to the end; each carries the
+            # shared context once.
+            size = max(1, -(-len(items) // (workers * 8)))
+            chunks = [items[i:i + size] for i in range(0, len(items), size)]
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                for outcome in pool.map(_migrate_file, jobs_args, chunksize=max(1, len(jobs_args) // (workers * 4))):
-                    outcomes.append(outcome)
+                for batch in pool.map(_migrate_chunk, [shared] * len(chunks), [names] * len(chunks), chunks):
+                    outcomes += batch
                     if bar:
-                        bar.update(1)
+                        bar.update(len(batch))
     finally:
         if bar:
             bar.close()

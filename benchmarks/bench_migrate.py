@@ -10,8 +10,10 @@ Over the same generated tree (benchmarks/generate.py) and in the same run, it ti
   ``transform_module_impl`` returns the tree unchanged, printed and written to a
   target folder, spread over the same number of processes.
 
-and prints files per second of both and the ratio. Target: the migration takes at most
-3 x the no-op's time.
+and prints files per second of both and the ratio, then the migration's stages (reading,
+the route inventory through the map, the codemods, writing) so that a reader sees where
+the time goes. Target: the migration takes at most 3 x the no-op's time. The inventory
+starts cold (a fresh tree path, so no cache of the map applies); its cache is removed after.
 """
 
 from __future__ import annotations
@@ -109,12 +111,14 @@ def report(f: dict[str, Any]) -> str:
         stages = f.get("migrate_stages") or {}
         if stages:
             wall = "  ".join(f"{name.removesuffix('_s')} {stages[name]:.2f} s" for name in
-                             ("read_s", "inventory_s", "rewrite_s", "write_s") if name in stages)
+                             ("read_s", "analysis_s", "rewrite_s", "write_s") if name in stages)
             out.append(f"  migration stages (wall): {wall}")
+            if "inventory_s" in stages:
+                out.append(f"  analysis = route inventory (the map's facts, no bandit/semgrep) "
+                           f"{stages['inventory_s']:.2f} s, beside the project scan {stages.get('scan_s', 0):.2f} s; "
+                           f"inventory / rewrite = {stages['inventory_s'] / max(stages.get('rewrite_s', 0), 1e-9):.2f}")
             if "rewrite_cpu_s" in stages:
-                out.append(f"  codemods' CPU over the workers: {stages['rewrite_cpu_s']:.2f} s "
-                           f"(inventory = the map's routes: {stages.get('inventory_s', 0) / f['migrate_s']:.0%} "
-                           f"of the migration's time)")
+                out.append(f"  codemods' CPU summed over the workers: {stages['rewrite_cpu_s']:.2f} s")
     else:
         out.append(f"full migration: n/a ({f.get('migrate_error')})")
     return "\n".join(out)
@@ -140,6 +144,12 @@ def main(argv: list[str] | None = None) -> int:
             args.json.write_text(json.dumps(figures, indent=1, default=str))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        try:  # the map's per-file cache of the inventory, kept outside the (deleted) tree
+            from audit.cache import default_cache_dir
+
+            shutil.rmtree(default_cache_dir(workdir / "src" / "bigapp", None), ignore_errors=True)
+        except ImportError:
+            pass
     return 0
 
 

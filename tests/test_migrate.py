@@ -128,3 +128,171 @@ def test_migrating_the_output_again_changes_nothing(tmp_path):
     assert second.files_changed == [] and second.diff == ""
     for entry in second.report["files"].values():
         assert entry["status"] != "migrated", entry
+
+
+# --- the lean traversal (audit/codemods/_traversal.py) must be libcst's, minus the rebuilding -------
+
+import libcst as cst  # noqa: E402
+import libcst.matchers as m  # noqa: E402
+from libcst.metadata import MetadataWrapper, ParentNodeProvider  # noqa: E402
+
+from audit.codemods._traversal import children_plan, findall, parents, transform  # noqa: E402
+from audit.migrate import ModulePrinter  # noqa: E402
+
+_TRICKY = '''"""doc"""
+import os, sys
+from .models import (Post,
+                     User)  # comment
+X: int = 1; Y = {"a": [1, 2, *rest], **extra}
+
+
+@decorator(arg=lambda v: v if v else None)
+async def handler(a, /, b=2, *args, c: "str" = f"{os.sep!r:>{width}}", **kw) -> dict:
+    global G
+    try:
+        async with ctx() as (p, q):
+            return [x async for x in gen() if x]
+    except* ValueError as e:
+        raise RuntimeError(str(e)) from e
+    finally:
+        del X[1:2, ::3]
+    match kw:
+        case {"k": [1, *others]} | Point(x=0) if others:
+            pass
+    print(a, sep="") ; print(b)
+    return {k: v for k, v in kw.items()}
+
+
+class View(Base, metaclass=Meta):
+    @property
+    def name(self):  # trailing
+        while True:
+            yield (yield from other()) or not b
+'''
+
+
+def _sources() -> list[str]:
+    files = sorted((ROOT / "legacy_app").rglob("*.py"))[:12]
+    return [_TRICKY] + [p.read_text(encoding="utf-8") for p in files]
+
+
+class _Recorder(cst.CSTTransformer):
+    """Renames ``print`` calls, drops ``pass`` lines, splits ``del`` into two statements,
+    and records the order of every callback."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, str]] = []
+
+    def on_visit(self, node):  # type: ignore[no-untyped-def]
+        self.calls.append(("visit", type(node).__name__))
+        return super().on_visit(node)
+
+    def on_leave(self, original_node, updated_node):  # type: ignore[no-untyped-def]
+        self.calls.append(("leave", type(original_node).__name__))
+        return super().on_leave(original_node, updated_node)
+
+    def on_visit_attribute(self, node, attribute):  # type: ignore[no-untyped-def]
+        pass  # (not called by transform: only the node callbacks are compared)
+
+    def on_leave_attribute(self, original_node, attribute):  # type: ignore[no-untyped-def]
+        pass
+
+    def leave_Name(self, original_node, updated_node):  # type: ignore[no-untyped-def]
+        return updated_node.with_changes(value="log") if updated_node.value == "print" else updated_node
+
+    def leave_SimpleStatementLine(self, original_node, updated_node):  # type: ignore[no-untyped-def]
+        if m.matches(updated_node, m.SimpleStatementLine(body=[m.Pass()])):
+            return cst.RemoveFromParent()
+        if m.matches(updated_node, m.SimpleStatementLine(body=[m.Del()])):
+            return cst.FlattenSentinel([updated_node, cst.parse_statement("cleanup()")])
+        return updated_node
+
+
+def test_transform_matches_libcst_visit_and_keeps_unchanged_subtrees():
+    for source in _sources():
+        expected_visitor, ours = _Recorder(), _Recorder()
+        expected = cst.parse_module(source).visit(expected_visitor)
+        tree = cst.parse_module(source)
+        result = transform(tree, ours)
+        assert result.code == expected.code
+        assert ours.calls == expected_visitor.calls  # same nodes, same order
+        # A transformer that changes nothing gets the very same tree back.
+        assert transform(tree, cst.CSTTransformer()) is tree
+    changed = transform(cst.parse_module(_TRICKY), _Recorder())
+    assert "log(a" in changed.code and "cleanup()" in changed.code
+
+
+def test_every_node_type_but_a_few_has_a_plan():
+    assert children_plan(cst.FunctionDef)[0] == (3, "leading_lines")  # visiting order, not field order
+    assert [name for _kind, name in children_plan(cst.IfExp)][1:5] == [
+        "body", "whitespace_before_if", "whitespace_after_if", "test"]
+    assert children_plan(cst.SimpleWhitespace) == ()
+
+
+@pytest.mark.parametrize("matcher", [
+    m.Name(), m.Call() | m.Attribute(), m.Assign(targets=[m.AssignTarget(target=m.Name())]),
+    m.Call(func=m.Attribute(attr=m.Name("get"))), m.SimpleString(), m.FunctionDef(), m.Comma(),
+    m.MatchIfTrue(lambda node: isinstance(node, cst.Return)),  # (libcst's own search)
+])
+def test_findall_is_libcsts(matcher):
+    for source in _sources():
+        tree = cst.parse_module(source)
+        expected = m.findall(tree, matcher)
+        found = findall(tree, matcher)
+        assert len(found) == len(expected) and all(a is b for a, b in zip(found, expected))
+    assert findall(cst.RemovalSentinel.REMOVE, m.Name()) == []
+
+
+def test_parents_are_libcsts():
+    for source in _sources():
+        tree = cst.parse_module(source)
+        expected = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(ParentNodeProvider)
+        found = parents(tree)
+        assert len(found) == len(expected) and all(found[node] is parent for node, parent in expected.items())
+
+
+def test_module_printer_prints_what_libcst_prints():
+    printer = ModulePrinter()
+    for source in [*_sources(), "x = 1", "", "# only a comment\n", "\n\n", "def f():\n    pass\n\n# footer\n"]:
+        tree = cst.parse_module(source)
+        assert printer.code(tree) == tree.code == source
+        changed = transform(tree, _Recorder())
+        assert printer.code(changed) == changed.code
+
+
+def test_only_in_handlers_skips_the_bodies_of_other_functions():
+    from libcst.codemod import CodemodContext
+
+    from audit.codemods import MigrationCommand, MigrationContext
+    from audit.codemods._route_handlers import dotted
+
+    source = ("from flask import Blueprint\nbp = Blueprint('b', __name__)\n\n\n"
+              "def helper():\n    return load()\n\n\n"
+              "@bp.route('/x')\ndef handler():\n    def inner():\n        return nested()\n    return helper()\n")
+
+    class Calls(MigrationCommand):
+        NAME, ORDER = "test-calls", 0
+
+        def __init__(self, context, migration=None):
+            super().__init__(context, migration)
+            self.seen: list[str] = []
+            self.defs: list[str] = []
+
+        def visit_FunctionDef(self, node):
+            self.defs.append(node.name.value)
+
+        def visit_Call(self, node):
+            self.seen.append(dotted(node.func))
+
+    class HandlerCalls(Calls):
+        NAME = "test-handler-calls"
+        ONLY_IN_HANDLERS = True
+
+    for command, expected in ((Calls, ["Blueprint", "load", "bp.route", "nested", "helper"]),
+                              (HandlerCalls, ["Blueprint", "bp.route", "nested", "helper"])):
+        codemod = command(CodemodContext(filename="views.py"), MigrationContext(file="views.py"))
+        tree = cst.parse_module(source)
+        assert codemod.transform_module(tree) is tree  # nothing changed: the same tree
+        assert codemod.seen == expected
+        assert codemod.defs == ["helper", "handler", "inner"]  # hooks on every def still run

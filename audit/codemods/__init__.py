@@ -111,6 +111,10 @@ class MigrationCommand(VisitorBasedCodemodCommand):
     #: A regex that any source this codemod can change matches; the driver skips files that
     #: do not (parsing and walking a module 13 times is the migration's main cost).
     APPLIES_TO: ClassVar[str | None] = None
+    #: True when the codemod changes nothing outside route handlers and learns nothing there
+    #: that it uses elsewhere (its visit_Module/leave_Module aside): the bodies of functions
+    #: that are not route handlers are then not walked (their FunctionDef hooks still run).
+    ONLY_IN_HANDLERS: ClassVar[bool] = False
     #: Positions are only needed for the line numbers in notes: resolved lazily by line_of.
     METADATA_DEPENDENCIES = ()
     #: Set by the driver to a one-slot list shared by the codemods of one file: the route
@@ -139,6 +143,7 @@ class MigrationCommand(VisitorBasedCodemodCommand):
         self._plain = not _uses_matcher_decorators(type(self))  # (cached per class)
         self._funcs: dict[tuple[type, str], Any] = {}
         self._positions: Any = None
+        self._open_handler: cst.FunctionDef | None = None  # the route handler being walked (ONLY_IN_HANDLERS)
         self.migration = migration or MigrationContext(file=context.filename or "")
 
     # --- traversal: the matcher-aware dispatch of libcst costs three getattr calls with a
@@ -163,12 +168,19 @@ class MigrationCommand(VisitorBasedCodemodCommand):
         node_type = type(node)
         func = self._func("visit", node_type)
         descend = func is None or func(node) is not False
+        if descend and node_type is cst.FunctionDef and self.ONLY_IN_HANDLERS and self._open_handler is None:
+            # (handlers are module-level functions or methods: a function inside one is not)
+            if not self.routes_of(node):
+                return False
+            self._open_handler = node
         # Subtrees holding nothing this codemod looks at are kept as they are, not walked.
         return descend and not _pruned(type(self), node_type)
 
     def on_leave(self, original_node, updated_node):  # type: ignore[no-untyped-def]
         if not self._plain:
             return super().on_leave(original_node, updated_node)
+        if original_node is self._open_handler:
+            self._open_handler = None
         func = self._func("leave", type(original_node))
         return updated_node if func is None else func(original_node, updated_node)
 
@@ -240,8 +252,11 @@ class MigrationCommand(VisitorBasedCodemodCommand):
 
     def line_of(self, node: cst.CSTNode) -> int:
         # Positions cost a full code generation of the module: only computed when a note needs one.
-        if self._positions is None or self._positions[0] is not self.context.wrapper:
-            self._positions = (self.context.wrapper, self.context.wrapper.resolve(PositionProvider))
+        # (The provider is run directly: wrapper.resolve would also walk the whole tree once
+        # more for an empty batch of batchable providers.)
+        wrapper = self.context.wrapper
+        if self._positions is None or self._positions[0] is not wrapper:
+            self._positions = (wrapper, PositionProvider()._gen(wrapper))
         return self._positions[1][node].start.line
 
     def note(self, message: str) -> None:

@@ -27,9 +27,9 @@ from typing import Any, Callable
 import libcst as cst
 from libcst import FlattenSentinel, MaybeSentinel, RemovalSentinel
 
-__all__ = ["children_plan", "findall", "parents", "transform", "visit"]
+__all__ = ["children", "children_plan", "findall", "parents", "transform", "visit"]
 
-_REQUIRED, _OPTIONAL, _SENTINEL, _SEQUENCE, _BODY = range(5)
+_REQUIRED, _OPTIONAL, _SENTINEL, _SEQUENCE, _BODY, _EITHER = range(6)  # (_EITHER: node or sequence)
 _KINDS = {"visit_required": _REQUIRED, "visit_optional": _OPTIONAL, "visit_sentinel": _SENTINEL,
           "visit_sequence": _SEQUENCE, "visit_iterable": _SEQUENCE,
           "visit_body_sequence": _BODY, "visit_body_iterable": _BODY}
@@ -50,6 +50,13 @@ def children_plan(node_type: type) -> tuple[tuple[int, str], ...] | None:
     if not isinstance(func, ast.FunctionDef):
         return None
     body = [s for s in func.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    # ``names = self.names`` first, ``ret = Node(...); return ret`` (both occur in libcst)
+    while len(body) > 1 and _is_self_alias(body[0]):
+        body = body[1:]
+    if len(body) == 2 and isinstance(body[0], ast.Assign) and len(body[0].targets) == 1 \
+            and isinstance(body[0].targets[0], ast.Name) and isinstance(body[1], ast.Return) \
+            and isinstance(body[1].value, ast.Name) and body[1].value.id == body[0].targets[0].id:
+        body = [ast.Return(value=body[0].value)]
     if len(body) != 1 or not isinstance(body[0], ast.Return):
         return None
     value = body[0].value
@@ -72,19 +79,61 @@ def children_plan(node_type: type) -> tuple[tuple[int, str], ...] | None:
                 and arg.attr == name:
             covered.add(name)  # passed through unvisited (a str, a bool, an enum...)
             continue
-        if not (isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id in _KINDS
-                and len(arg.args) == 4 and not arg.keywords):
-            return None
-        parent, field_name, field_value, visitor = arg.args
-        if not (isinstance(parent, ast.Name) and parent.id == "self" and isinstance(field_name, ast.Constant)
-                and field_name.value == name and isinstance(field_value, ast.Attribute)
-                and field_value.attr == name and isinstance(visitor, ast.Name)):
-            return None
-        plan.append((_KINDS[arg.func.id], name))
+        if isinstance(arg, ast.IfExp):
+            # names=(visit_required(...) if isinstance(names, ImportStar) else visit_sequence(...)),
+            # format_spec=(visit_sequence(...) if format_spec is not None else None): decided by the value
+            kinds = [_visit_kind(branch, name) for branch in (arg.body, arg.orelse)
+                     if not (isinstance(branch, ast.Constant) and branch.value is None)]
+            if not kinds or None in kinds:
+                return None
+            plan.append((_EITHER, name))
+        else:
+            kind = _visit_kind(arg, name)
+            if kind is None:
+                return None
+            plan.append((kind, name))
         covered.add(name)
     if covered != {f.name for f in dataclasses.fields(node_type)}:
         return None
     return tuple(plan)
+
+
+def _is_self_alias(stmt: ast.stmt) -> bool:
+    """``names = self.names``"""
+    return (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+            and isinstance(stmt.value, ast.Attribute) and isinstance(stmt.value.value, ast.Name)
+            and stmt.value.value.id == "self" and stmt.value.attr == stmt.targets[0].id)
+
+
+def _visit_kind(call: ast.expr, name: str) -> int | None:
+    """The kind of ``visit_x(self, "name", self.name, visitor)`` (or ``..., name, visitor)``)."""
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in _KINDS
+            and len(call.args) == 4 and not call.keywords):
+        return None
+    parent, field_name, field_value, visitor = call.args
+    value_ok = (isinstance(field_value, ast.Attribute) and field_value.attr == name) or (
+        isinstance(field_value, ast.Name) and field_value.id == name)
+    if isinstance(parent, ast.Name) and parent.id == "self" and isinstance(field_name, ast.Constant) \
+            and field_name.value == name and value_ok and isinstance(visitor, ast.Name):
+        return _KINDS[call.func.id]
+    return None
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node.children`` (in visiting order) without rebuilding ``node``."""
+    plan = children_plan(type(node))
+    if plan is None:
+        return list(node.children)
+    kids: list[cst.CSTNode] = []
+    for _kind, name in plan:
+        value = getattr(node, name)
+        if value is None or isinstance(value, MaybeSentinel):
+            continue
+        if isinstance(value, cst.CSTNode):
+            kids.append(value)
+        else:
+            kids.extend(value)
+    return kids
 
 
 def _sequence_error(node: cst.CSTNode, what: str) -> TypeError:
@@ -104,11 +153,16 @@ def transform(node: cst.CSTNode, visitor: cst.CSTTransformer) -> Any:
         if on_visit(node):
             plan = children_plan(type(node))
             if plan is None:
-                updated = node._visit_and_replace_children(visitor)
+                rebuilt = node._visit_and_replace_children(visitor)
+                updated = node if _same_fields(node, rebuilt) else rebuilt
             else:
                 changes: dict[str, Any] | None = None
                 for kind, name in plan:
                     value = getattr(node, name)
+                    if kind == _EITHER:
+                        if value is None or isinstance(value, MaybeSentinel):
+                            continue
+                        kind = _REQUIRED if isinstance(value, cst.CSTNode) else _SEQUENCE
                     if kind == _REQUIRED:
                         new = walk(value)
                         if isinstance(new, (RemovalSentinel, FlattenSentinel)):
@@ -139,6 +193,21 @@ def transform(node: cst.CSTNode, visitor: cst.CSTTransformer) -> Any:
     if isinstance(node, cst.Module) and isinstance(result, RemovalSentinel):
         return node.with_changes(body=(), header=(), footer=())
     return result
+
+
+def _same_fields(node: cst.CSTNode, rebuilt: cst.CSTNode) -> bool:
+    """True when libcst rebuilt ``node`` from the very same children (nothing changed)."""
+    for f in dataclasses.fields(node):
+        old, new = getattr(node, f.name), getattr(rebuilt, f.name)
+        if old is new:
+            continue
+        if isinstance(old, (tuple, list)) and isinstance(new, (tuple, list)) and len(old) == len(new) \
+                and all(a is b for a, b in zip(old, new)):
+            continue
+        if isinstance(old, (str, int, float, bool)) and type(old) is type(new) and old == new:
+            continue
+        return False
+    return True
 
 
 def _walk_sequence(children: Any, walk: Callable[[Any], Any], body: bool) -> Any:
@@ -195,18 +264,7 @@ def findall(tree: Any, matcher: Any) -> list[cst.CSTNode]:
         node = stack.pop()
         if type(node).__name__ in types and m.matches(node, matcher):
             found.append(node)
-        plan = children_plan(type(node))
-        if plan is None:
-            kids = list(node.children)
-        else:
-            kids = []
-            for kind, name in plan:
-                value = getattr(node, name)
-                if kind >= _SEQUENCE:
-                    kids.extend(value)
-                elif value is not None and not isinstance(value, MaybeSentinel):
-                    kids.append(value)
-        stack.extend(reversed(kids))
+        stack.extend(reversed(children(node)))
     return found
 
 
@@ -217,18 +275,8 @@ def visit(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
 
     def walk(node: cst.CSTNode) -> None:
         if on_visit(node):
-            plan = children_plan(type(node))
-            if plan is None:
-                for child in node.children:
-                    walk(child)
-            else:
-                for kind, name in plan:
-                    value = getattr(node, name)
-                    if kind >= _SEQUENCE:
-                        for child in value:
-                            walk(child)
-                    elif value is not None and not isinstance(value, MaybeSentinel):
-                        walk(value)
+            for child in children(node):
+                walk(child)
         on_leave(node)
 
     walk(node)
@@ -241,17 +289,7 @@ def parents(tree: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
     stack = [tree]
     while stack:
         node = stack.pop()
-        plan = children_plan(type(node))
-        if plan is None:
-            kids = node.children
-        else:
-            kids = []
-            for kind, name in plan:
-                value = getattr(node, name)
-                if kind >= _SEQUENCE:
-                    kids.extend(value)
-                elif value is not None and not isinstance(value, MaybeSentinel):
-                    kids.append(value)
+        kids = children(node)
         for kid in kids:
             found[kid] = node
         stack.extend(kids)
