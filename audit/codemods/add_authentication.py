@@ -95,7 +95,8 @@ def accept_bearer_in_guard(func: cst.FunctionDef) -> tuple[cst.FunctionDef, str 
         # Further 401 checks of the same credential (if key != KEY) are not a use: they get the same change.
         later = [s for s in body[index + 1:] if not (isinstance(s, cst.If) and _refuses_401(s.body))]
         if any(flowing & _names(s) for s in later) or not tested - {"None", "True", "False"}:
-            return func, "human"
+            session_guard = _session_identity_first(func) if "session" in flowing else None
+            return (session_guard, "session") if session_guard is not None else (func, "human")
         new_body = list(body)
         for k in range(index, len(body)):
             s = body[k]
@@ -103,6 +104,64 @@ def accept_bearer_in_guard(func: cst.FunctionDef) -> tuple[cst.FunctionDef, str 
                 new_body[k] = s.with_changes(test=_unless_bearer(s.test))
         return func.with_changes(body=func.body.with_changes(body=new_body)), "check"
     return func, None
+
+
+class _SessionKeyReads(cst.CSTTransformer):
+    """``session["k"]`` / ``session.get("k")`` -> ``k``; ``"k" in session`` -> ``k is not None``."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+
+    def leave_Subscript(self, original_node, updated_node):
+        if dotted(updated_node.value) == "session" and _session_key(updated_node) == self.key:
+            return cst.Name(self.key)
+        return updated_node
+
+    def leave_Call(self, original_node, updated_node):
+        if dotted(updated_node.func) == "session.get" and _session_key(updated_node) == self.key:
+            return cst.Name(self.key)
+        return updated_node
+
+    def leave_Comparison(self, original_node, updated_node):
+        if len(updated_node.comparisons) == 1 and dotted(updated_node.comparisons[0].comparator) == "session" \
+                and string_value(updated_node.left) == self.key:
+            operator = updated_node.comparisons[0].operator
+            if isinstance(operator, (cst.In, cst.NotIn)):
+                check = "is not None" if isinstance(operator, cst.In) else "is None"
+                return cst.parse_expression(f"{self.key} {check}").with_changes(
+                    lpar=updated_node.lpar, rpar=updated_node.rpar)
+        return updated_node
+
+
+def _session_key(node: cst.CSTNode) -> str | None:
+    if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+        return string_value(node.slice[0].slice.value)
+    if isinstance(node, cst.Call) and len(node.args) == 1:
+        return string_value(node.args[0].value)
+    return None
+
+
+def _session_identity_first(func: cst.FunctionDef) -> cst.FunctionDef | None:
+    """A guard whose identity is the session's user id (``if "uid" not in session: abort(401)``,
+    then ``User.query.get(session["uid"])``): the bearer JWT's identity first, the session's
+    without one, and the rest of the guard unchanged on that value. None when the session is
+    used any other way (written, cleared, several keys, a default): then a human decides."""
+    uses = [n for n in findall(func.body, m.Name("session"))]
+    reads = findall(func.body, m.Subscript(value=m.Name("session")) | m.Call(
+        func=m.Attribute(value=m.Name("session"), attr=m.Name("get"))) | m.Comparison(
+        comparisons=[m.ComparisonTarget(operator=m.In() | m.NotIn(), comparator=m.Name("session"))]))
+    keys = {_session_key(r) if not isinstance(r, cst.Comparison) else string_value(r.left) for r in reads}
+    if len(keys) != 1 or len(reads) != len(uses) or not _IDENTITY_VAR.match(next(iter(keys)) or ""):
+        return None
+    key = next(iter(keys))
+    if key in _names(func.body) or findall(func.body, m.AssignTarget(target=m.Subscript(value=m.Name("session")))):
+        return None
+    body = list(func.visit(_SessionKeyReads(key)).body.body)
+    start = 1 if body and m.matches(body[0], m.SimpleStatementLine(body=[m.Expr(m.SimpleString())])) else 0
+    body[start:start] = cst.parse_module(
+        f'{key} = bearer_identity()\nif {key} is None:\n    {key} = session.get("{key}")\n').body
+    return func.with_changes(body=func.body.with_changes(body=body))
 
 
 def _unless_bearer(test: cst.BaseExpression) -> cst.BaseExpression:

@@ -115,9 +115,17 @@ def login_required(view):
 
 @bp.before_request
 def load_session_user():
+    """The session's user, or 401."""
     if "uid" not in session:
         abort(401)
     g.user = User.query.get(session["uid"])
+
+
+@bp.before_request
+def remember_visit():
+    if not session.get("user_id"):
+        abort(401)
+    session["seen"] = True
 '''
 
 
@@ -129,9 +137,12 @@ def test_guards_of_another_credential_accept_the_bearer_jwt(apply):
     assert "user_id = bearer_identity()\n    if user_id is None:\n        user_id = identify_caller()\n    if user_id is None:\n        abort(401)\n    if storage.role(user_id)" in out
     # a check nothing uses afterwards: 401 only when neither credential is valid
     assert 'if bearer_identity() is None and request.headers.get("X-API-Key") != current_app.config["API_KEY"]:' in out
-    # the identity flows on through the session: left for a human, with a note
-    assert 'if "uid" not in session:\n        abort(401)' in out
-    assert any("load_session_user() checks a credential other than the bearer JWT" in w for w in context.warnings)
+    # the identity flows on through the session: the token's first, the session's without one
+    assert ('"""The session\'s user, or 401."""\n    uid = bearer_identity()\n    if uid is None:\n'
+            '        uid = session.get("uid")\n    if uid is None:\n        abort(401)\n    g.user = User.query.get(uid)') in out
+    # the session is written too: left for a human, with a note
+    assert 'if not session.get("user_id"):\n        abort(401)\n    session["seen"] = True' in out
+    assert any("remember_visit() checks a credential other than the bearer JWT" in w for w in context.warnings)
     assert any("login_required() also accepts a valid bearer JWT" in w for w in context.warnings)
     assert "def identify_caller():\n    if session.get" in out  # not a guard: no 401
     assert "from workbench_security import bearer_identity" in out
