@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ._syntax import FunctionNode, body_walk, functions, import_aliases, is_handler, is_route_decorator, last_name, nodes
+from ._syntax import FunctionNode, body_walk, functions, import_aliases, is_handler, is_route_decorator, last_name, nodes_of
 
 # Attributes of a request object that carry client data.
 REQUEST_ATTRS = frozenset({
@@ -279,7 +279,7 @@ def _project_names(tree: ast.Module, module: str, is_package: bool) -> dict[str,
     """Local names bound by imports to absolute dotted names (relative imports resolved)."""
     names: dict[str, str] = {}
     parts = module.split(".") if module else []
-    for node in nodes(tree):
+    for node in nodes_of(tree, ast.ImportFrom, ast.Import):
         if isinstance(node, ast.ImportFrom):
             if node.level:
                 base = parts if is_package else parts[:-1]

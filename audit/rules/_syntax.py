@@ -25,7 +25,7 @@ def import_aliases(tree: ast.Module) -> dict[str, str]:
 @lru_cache(maxsize=8)  # every rule asks for the same file's aliases; AST nodes hash by identity
 def _import_aliases_cached(tree: ast.Module) -> dict[str, str]:
     aliases: dict[str, str] = {}
-    for node in nodes(tree):
+    for node in nodes_of(tree, ast.Import, ast.ImportFrom):
         if isinstance(node, ast.Import):
             for a in node.names:
                 if a.asname:
@@ -342,12 +342,14 @@ def identifiers(fn: FunctionNode) -> frozenset[str]:
     if cached is not None:
         return cached
     found = set()
+    name, attribute, constant = ast.Name, ast.Attribute, ast.Constant
     for n in own_nodes(fn):
-        if isinstance(n, ast.Name):
+        kind = n.__class__
+        if kind is name:
             found.add(n.id)
-        elif isinstance(n, ast.Attribute):
+        elif kind is attribute:
             found.add(n.attr)
-        elif isinstance(n, ast.Constant) and isinstance(n.value, str) and len(n.value) < 80:
+        elif kind is constant and n.value.__class__ is str and len(n.value) < 80:
             found.add(n.value)
     result = frozenset(found)
     if index is not None:

@@ -7,7 +7,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import is_test_file, nodes
+from ._syntax import is_test_file, nodes_of
 
 
 class BrokenProjectImport(Rule):
@@ -87,7 +87,7 @@ class BrokenProjectImport(Rule):
         if not facts.modules or is_test_file(ctx.file):
             return
         is_package = ctx.file.endswith("__init__.py")
-        for node in nodes(ctx.tree):
+        for node in nodes_of(ctx.tree, ast.ImportFrom, ast.Import):
             if isinstance(node, ast.ImportFrom):
                 if node.level:
                     target = _resolve(ctx.module, is_package, node.level, node.module)

@@ -8,7 +8,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import is_test_file, is_true, last_name, mentions, nodes, str_value
+from ._syntax import is_test_file, is_true, last_name, mentions, nodes_of, str_value
 
 # Calls whose debug=True turns on the interactive debugger or tracebacks in responses.
 DEBUG_CALLS = frozenset({"run", "Flask", "FastAPI", "Starlette", "Quart", "Sanic", "run_simple", "create_app"})
@@ -90,7 +90,7 @@ class DebugModeEnabled(Rule):
             return  # nothing this rule looks for can be in the file
         if is_test_file(ctx.file):
             return
-        for node in nodes(ctx.tree):
+        for node in nodes_of(ctx.tree, ast.Call, ast.Assign, ast.ClassDef, ast.Module):
             if isinstance(node, ast.Call) and last_name(node.func) in DEBUG_CALLS | {"update"}:
                 for kw in node.keywords:
                     if kw.arg in ("debug", "DEBUG", "use_debugger") and is_true(kw.value):

@@ -8,7 +8,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._syntax import (call_qualname, functions, import_aliases, is_script_file, is_test_file, last_name,
-                      main_guard_lines, mentions, nodes)
+                      main_guard_lines, mentions, nodes_of)
 
 DEBUG_CALLS = frozenset({"print", "builtins.print", "pprint", "pprint.pprint", "pprint.pp", "pp",
                          "traceback.print_exc", "traceback.print_exception", "traceback.print_stack",
@@ -108,7 +108,7 @@ class DebugPrint(Rule):
         for fn in functions(ctx.tree):
             if any(last_name(d.func if isinstance(d, ast.Call) else d) in CLI_DECORATORS for d in fn.decorator_list):
                 skip.update(range(fn.lineno, (fn.end_lineno or fn.lineno) + 1))
-        for node in nodes(ctx.tree):
+        for node in nodes_of(ctx.tree, ast.Call):
             if isinstance(node, ast.Call) and node.lineno not in skip:
                 qual = call_qualname(node, aliases)
                 if qual in DEBUG_CALLS:

@@ -9,7 +9,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._guards import AUTH_FUNCTION, CREDENTIAL, is_switch_test, rejects
-from ._syntax import FunctionNode, identifiers, functions_with_outer, is_test_file, is_true, names_in, nodes, own_nodes, str_value
+from ._syntax import FunctionNode, identifiers, functions_with_outer, is_test_file, is_true, names_in, nodes_of, own_nodes, str_value
 
 # Settings that switch authentication off outright (Flask-Login's LOGIN_DISABLED and friends).
 AUTH_OFF_SETTING = re.compile(r"^(LOGIN_DISABLED|AUTH_DISABLED|DISABLE_AUTH(ENTICATION)?|SKIP_AUTH(ENTICATION)?|"
@@ -132,7 +132,7 @@ class DevSwitchAuthBypass(Rule):
         for fn, outer in functions_with_outer(ctx.tree):
             if any(guard(f) for f in (*outer, fn)):
                 yield from self._switches(ctx, fn)
-        for node in nodes(ctx.tree):
+        for node in nodes_of(ctx.tree, ast.Assign, ast.AnnAssign, ast.keyword):
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and is_true(node.value):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for t in targets:

@@ -8,7 +8,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import is_test_file, keyword, last_name, nodes, str_value
+from ._syntax import is_test_file, keyword, last_name, nodes_of, str_value
 
 # Keys that carry an error's message, in the order that names a shape.
 MESSAGE_KEYS = ("error", "errors", "message", "msg", "detail", "description", "reason", "error_message", "fault")
@@ -127,7 +127,7 @@ def error_shape_counts(tree: ast.Module) -> dict[str, int]:
 
 
 def _error_responses(tree: ast.Module) -> Iterable[tuple[int, str]]:
-    for node in nodes(tree):
+    for node in nodes_of(tree, ast.Return, ast.Raise):
         if isinstance(node, ast.Return) and node.value is not None:
             found = _response_shape(node.value)
             if found:

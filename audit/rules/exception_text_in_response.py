@@ -8,7 +8,8 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import call_qualname, functions, import_aliases, is_handler, is_test_file, last_name, mentions, own_nodes
+from ._syntax import (call_qualname, functions, identifiers, import_aliases, is_handler, is_test_file, last_name, mentions,
+                      own_nodes)
 
 TRACEBACK_CALLS = frozenset({"traceback.format_exc", "traceback.format_exception", "traceback.format_tb",
                              "traceback.format_stack", "traceback.format_exception_only", "sys.exc_info"})
@@ -124,8 +125,16 @@ class ExceptionTextInResponse(Rule):
             return
         aliases = import_aliases(ctx.tree)
         seen: set[int] = set()
+        # Names through which a traceback call can be written in this file (``traceback``, ``sys``,
+        # their aliases, names imported from them): a function mentioning none of them and catching
+        # no named exception has no exception text to leak.
+        modules = {q.split(".")[0] for q in TRACEBACK_CALLS}
+        carriers = modules | {q.rsplit(".", 1)[-1] for q in TRACEBACK_CALLS} | {
+            local for local, full in aliases.items() if full.split(".")[0] in modules}
         for fn in functions(ctx.tree):
             exc_names = {h.name for h in own_nodes(fn) if isinstance(h, ast.ExceptHandler) and h.name}
+            if not exc_names and carriers.isdisjoint(identifiers(fn)):
+                continue
             leaky_vars: set[str] = set()
             for node in own_nodes(fn):  # variables holding exception text (message = f"... {e}")
                 if isinstance(node, ast.Assign) and _leak(node.value, exc_names, set(), aliases):

@@ -9,7 +9,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._passwords import password_names
-from ._syntax import (call_qualname, enclosing_functions, import_aliases, is_test_file, last_name, mentions, nodes,
+from ._syntax import (call_qualname, enclosing_functions, import_aliases, is_test_file, last_name, mentions, nodes_of,
                       str_value)
 
 FAST_HASHES = frozenset({"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3_256", "sha3_512",
@@ -103,7 +103,7 @@ class FastPasswordHash(Rule):
             return
         aliases = import_aliases(ctx.tree)
         owner = enclosing_functions(ctx.tree)
-        for node in nodes(ctx.tree):
+        for node in nodes_of(ctx.tree, ast.Call):
             if not isinstance(node, ast.Call):
                 continue
             algo = _fast_algorithm(node, aliases)

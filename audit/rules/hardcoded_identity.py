@@ -9,7 +9,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._guards import is_switch_test
-from ._syntax import FunctionNode, functions, is_handler, is_script_file, is_test_file, last_name, nodes, own_nodes, str_value
+from ._syntax import FunctionNode, functions, is_handler, is_script_file, is_test_file, last_name, nodes_of, own_nodes, str_value
 
 # Names that hold "who is calling": user_id, current_user, g.user, session["uid"], author_id...
 IDENTITY_NAME = re.compile(
@@ -165,10 +165,13 @@ class HardcodedIdentity(Rule):
         identity_fn = bool(IDENTITY_FUNCTION.match(fn.name)) or any(
             last_name(d.func if isinstance(d, ast.Call) else d) in IDENTITY_DECORATORS for d in fn.decorator_list)
         # Identities granted behind a development switch are reported once, at the switch (WB102).
-        switched = {line for node in own_nodes(fn) if isinstance(node, ast.If) and is_switch_test(node.test)
+        own = own_nodes(fn)
+        switched = {line for node in own if node.__class__ is ast.If and is_switch_test(node.test)
                     for stmt in node.body for line in range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1)}
-        for stmt in own_nodes(fn):
-            if getattr(stmt, "lineno", 0) in switched:
+        for stmt in own:
+            if stmt.__class__ not in _LOOKED_AT:  # (the only kinds of node the tests below accept)
+                continue
+            if switched and getattr(stmt, "lineno", 0) in switched:
                 continue
             if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
@@ -183,6 +186,9 @@ class HardcodedIdentity(Rule):
                 for kw in stmt.keywords:
                     if kw.arg and OWNER_KWARG.match(kw.arg) and (_literal_id(kw.value) or _constant_ref(kw.value, constants)):
                         yield kw.value.lineno, f"record created with the fixed owner {kw.arg}={ast.unparse(kw.value)}"
+
+
+_LOOKED_AT = frozenset({ast.Assign, ast.AnnAssign, ast.Return, ast.Call})
 
 
 def _target_name(target: ast.AST) -> str | None:
@@ -212,7 +218,7 @@ def _literal_constants(tree: ast.Module) -> set[str]:
     """Module-level names bound once to a literal id (``DEMO_USER_ID = 1``)."""
     counts: dict[str, int] = {}
     literal: set[str] = set()
-    for node in nodes(tree):
+    for node in nodes_of(tree, ast.Assign, ast.AnnAssign, ast.AugAssign):
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:

@@ -8,7 +8,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._secret_names import is_secret_value
-from ._syntax import call_qualname, import_aliases, is_test_file, keyword, mentions, nodes, str_value
+from ._syntax import call_qualname, import_aliases, is_test_file, keyword, mentions, nodes_of, str_value
 
 # call -> index of the key argument (and its keyword name)
 KEYED_CALLS = {
@@ -89,7 +89,7 @@ class HardcodedSigningKey(Rule):
         if is_test_file(ctx.file):
             return
         aliases = import_aliases(ctx.tree)
-        for node in nodes(ctx.tree):
+        for node in nodes_of(ctx.tree, ast.Call):
             if not isinstance(node, ast.Call):
                 continue
             qual = call_qualname(node, aliases)

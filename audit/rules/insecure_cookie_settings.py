@@ -8,7 +8,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import is_false, is_test_file, last_name, mentions, nodes, str_value
+from ._syntax import is_false, is_test_file, last_name, mentions, nodes, nodes_of, str_value
 
 COOKIE_SETTING = re.compile(r"^(SESSION|REMEMBER|JWT|CSRF)_COOKIE_(SECURE|HTTPONLY)$|^(SESSION|CSRF)_COOKIE_SECURE$",
                             re.I)
@@ -90,7 +90,7 @@ class InsecureCookieSettings(Rule):
         if is_test_file(ctx.file):
             return
         dev_lines: set[int] = set()
-        for node in nodes(ctx.tree):
+        for node in nodes_of(ctx.tree, ast.ClassDef):
             if isinstance(node, ast.ClassDef) and DEV_CLASS.search(node.name):
                 dev_lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
         for node in nodes(ctx.tree):

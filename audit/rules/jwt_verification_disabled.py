@@ -7,7 +7,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import (call_qualname, import_aliases, is_false, is_test_file, keyword, last_name, mentions, nodes,
+from ._syntax import (call_qualname, import_aliases, is_false, is_test_file, keyword, last_name, mentions, nodes_of,
                       str_value)
 
 
@@ -96,12 +96,12 @@ class JwtVerificationDisabled(Rule):
         # Names holding a token's claims segment (`payload = token.split(".")[1]`).
         segments = {
             t.id
-            for node in nodes(ctx.tree)
+            for node in nodes_of(ctx.tree, ast.Assign)
             if isinstance(node, ast.Assign) and _jwt_payload(node.value, set())
             for t in node.targets
             if isinstance(t, ast.Name)
         }
-        for node in nodes(ctx.tree):
+        for node in nodes_of(ctx.tree, ast.Call):
             if not isinstance(node, ast.Call):
                 continue
             qual = call_qualname(node, aliases)

@@ -7,7 +7,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import call_qualname, import_aliases, is_test_file, mentions, nodes
+from ._syntax import call_qualname, import_aliases, is_test_file, mentions, nodes_of
 
 APP_CLASSES = frozenset({"flask.Flask", "fastapi.FastAPI", "starlette.applications.Starlette", "quart.Quart",
                          "sanic.Sanic", "connexion.App", "connexion.FlaskApp", "apiflask.APIFlask"})
@@ -100,6 +100,6 @@ class MissingSecurityHeaders(Rule):
         if any(marker in low for marker in HEADER_MARKERS):
             return
         aliases = import_aliases(ctx.tree)
-        for node in nodes(ctx.tree):
+        for node in nodes_of(ctx.tree, ast.Call):
             if isinstance(node, ast.Call) and call_qualname(node, aliases) in APP_CLASSES:
                 yield self.finding(ctx, node.lineno, "app created without any security headers in the project")

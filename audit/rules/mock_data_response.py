@@ -8,7 +8,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import FunctionNode, handler_functions, is_test_file, last_name, nodes, own_nodes, str_value
+from ._syntax import FunctionNode, handler_functions, is_test_file, last_name, nodes_of, own_nodes, str_value
 
 MOCK_NAME = re.compile(r"(^|_)(mock|mocked|fake|sample|dummy|stub|stubbed|demo|placeholder|hardcoded|canned|"
                        r"fixture|test_data|seed)(_|$)|^(MOCK|FAKE|SAMPLE|DUMMY|STUB)", re.I)
@@ -169,7 +169,7 @@ class MockDataResponse(Rule):
 def _mock_constants(tree: ast.Module) -> dict[str, str]:
     """Module-level names holding fake records -> why they count as fake."""
     mutated = set()
-    for node in nodes(tree):
+    for node in nodes_of(tree, ast.Call, ast.Assign, ast.AugAssign, ast.Delete, ast.Global):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MUTATORS:
             if isinstance(node.func.value, ast.Name):
                 mutated.add(node.func.value.id)

@@ -7,7 +7,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import is_false, is_test_file, is_true, keyword, last_name, mentions, nodes, str_value
+from ._syntax import is_false, is_test_file, is_true, keyword, last_name, mentions, nodes_of, str_value
 
 ACAO = "access-control-allow-origin"
 ACAC = "access-control-allow-credentials"
@@ -99,12 +99,12 @@ class PermissiveCors(Rule):
             return  # nothing this rule looks for can be in the file
         if is_test_file(ctx.file):
             return
-        for node in nodes(ctx.tree):
+        for node in nodes_of(ctx.tree, ast.Call):
             if isinstance(node, ast.Call):
                 found = _call_problem(node)
                 if found:
                     yield self.finding(ctx, found[0], found[1])
-        scopes: list[ast.AST] = [n for n in nodes(ctx.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        scopes: list[ast.AST] = [n for n in nodes_of(ctx.tree, ast.FunctionDef, ast.AsyncFunctionDef) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
         for scope in scopes or [ctx.tree]:
             origin_line, credentials = None, False
             for node in ast.walk(scope):

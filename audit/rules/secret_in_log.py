@@ -10,7 +10,7 @@ from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
 from ._secret_names import is_secret_name
-from ._syntax import body_walk, enclosing_functions, is_test_file, last_name, mentions, names_in, nodes, str_value
+from ._syntax import body_walk, enclosing_functions, is_test_file, last_name, mentions, names_in, nodes_of, str_value
 
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "msg"})
 LOGGER_NAME = re.compile(r"(^|[._])(log|logger|logging|_log|_logger|LOG|LOGGER|structlog|audit_log)$", re.I)
@@ -106,7 +106,7 @@ class SecretInLog(Rule):
             return
         owner = enclosing_functions(ctx.tree)
         bodies: dict[int, tuple[RequestData, set[str]] | None] = {}
-        for node in nodes(ctx.tree):
+        for node in nodes_of(ctx.tree, ast.Call):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue
             if node.func.attr not in LOG_METHODS or not LOGGER_NAME.search(ast.unparse(node.func.value)):

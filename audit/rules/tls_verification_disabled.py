@@ -7,7 +7,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import call_qualname, import_aliases, is_false, is_test_file, last_name, mentions, nodes
+from ._syntax import call_qualname, import_aliases, is_false, is_test_file, last_name, mentions, nodes_of
 
 HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream", "send",
                           "Client", "AsyncClient", "Session", "ClientSession", "TCPConnector", "urlopen", "PoolManager",
@@ -91,7 +91,7 @@ class TlsVerificationDisabled(Rule):
         if is_test_file(ctx.file):
             return
         aliases = import_aliases(ctx.tree)
-        for node in nodes(ctx.tree):
+        for node in nodes_of(ctx.tree, ast.Call, ast.Assign):
             if isinstance(node, ast.Call):
                 qual = call_qualname(node, aliases)
                 if qual.endswith("_create_unverified_context") or qual.endswith("_create_stdlib_context"):

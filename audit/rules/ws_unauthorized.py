@@ -8,7 +8,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import FunctionNode, is_test_file, keyword, last_name, mentions, names_in, nodes, own_nodes, str_value
+from ._syntax import FunctionNode, is_test_file, keyword, last_name, mentions, names_in, nodes_of, own_nodes, str_value
 
 # Who is calling, established by the server (not read from the event payload).
 IDENTITY = re.compile(r"current_user|get_jwt_identity|verify_jwt|jwt_required|decode_token|verify_token|jwt_decode|"
@@ -138,14 +138,14 @@ class WsUnauthorized(Rule):
 
 def _handlers(tree: ast.Module) -> Iterable[tuple[FunctionNode, str]]:
     registered: set[str] = set()
-    for node in nodes(tree):
+    for node in nodes_of(tree, ast.Call):
         # socketio.on_event("message", on_message) / sio.on("message", handler=on_message) / sio.on("x", h)
         if isinstance(node, ast.Call) and last_name(node.func) in ("on_event", "on") and len(node.args) >= 2:
             if isinstance(node.args[1], ast.Name):
                 registered.add(node.args[1].id)
         if isinstance(node, ast.Call) and last_name(node.func) == "on" and isinstance(keyword(node, "handler"), ast.Name):
             registered.add(keyword(node, "handler").id)
-    for node in nodes(tree):
+    for node in nodes_of(tree, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef):
         if isinstance(node, ast.ClassDef) and any(_NAMESPACE_BASES.search(ast.unparse(b)) for b in node.bases):
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name.startswith("on_"):
