@@ -72,8 +72,10 @@ def accept_bearer_in_guard(func: cst.FunctionDef) -> tuple[cst.FunctionDef, str 
     * ``user_id = identify_caller()`` tested for absence before the 401: the JWT's identity
       comes first, the old lookup runs only without one, so everything the guard does with
       the identity afterwards (roles, ``g.user_id``) runs unchanged;
-    * a test of a credential that nothing after the check uses (``if request.headers.get(
-      "X-API-Key") != KEY: abort(401)``): the 401 only when there is no valid JWT either;
+    * a test of whether someone is logged in that nothing after the check uses (``if not
+      current_user.is_authenticated: abort(401)``): the 401 only when there is no valid JWT
+      either; a test of a shared secret (``X-Admin-Token == ADMIN_TOKEN``) is a privilege,
+      not an identity, so it stays as it is (``"privilege"``);
     * otherwise (the guard goes on using what it checked, e.g. ``session["user_id"]``) the
       function is left as it is, for a human."""
     body = list(func.body.body)
@@ -97,6 +99,10 @@ def accept_bearer_in_guard(func: cst.FunctionDef) -> tuple[cst.FunctionDef, str 
         if any(flowing & _names(s) for s in later) or not tested - {"None", "True", "False"}:
             session_guard = _session_identity_first(func) if "session" in flowing else None
             return (session_guard, "session") if session_guard is not None else (func, "human")
+        if not _identity_presence(stmt.test):
+            # a shared secret (an admin token, a service key) proves a privilege, not who is
+            # calling: any valid user token passing it would open the area to every user
+            return func, "privilege"
         new_body = list(body)
         for k in range(index, len(body)):
             s = body[k]
@@ -162,6 +168,16 @@ def _session_identity_first(func: cst.FunctionDef) -> cst.FunctionDef | None:
     body[start:start] = cst.parse_module(
         f'{key} = bearer_identity()\nif {key} is None:\n    {key} = session.get("{key}")\n').body
     return func.with_changes(body=func.body.with_changes(body=body))
+
+
+_PRESENCE = re.compile(r"(?i)^(not\s+)?(\w+\.)?(is_authenticated|is_anonymous)$|"
+                       r"^(not\s+)?g\.(get\(\s*['\"])?(user|user_id|uid|current_user|identity)(['\"]\s*\))?(\s+is(\s+not)?\s+None)?$")
+
+
+def _identity_presence(test: cst.BaseExpression) -> bool:
+    """A test of whether someone is logged in (``not current_user.is_authenticated``,
+    ``g.user is None``), not of a credential's value: a valid token answers it just as well."""
+    return bool(_PRESENCE.match(cst.Module(body=[]).code_for_node(test).strip()))
 
 
 def _unless_bearer(test: cst.BaseExpression) -> cst.BaseExpression:
@@ -335,6 +351,10 @@ class AddAuthenticationCommand(MigrationCommand):
             if done == "human":
                 self.note(f"{guard}() checks a credential other than the bearer JWT and keeps using it: "
                           "make it accept the token's identity (workbench_security.bearer_identity())")
+            elif done == "privilege":
+                self.note(f"{guard}() checks a shared secret (a privilege, not a user): kept as it is, so the "
+                          "routes behind it are reached with that secret and no user token; decide which users may "
+                          "pass (e.g. require_auth plus a role check)")
             elif done is not None:
                 self.import_security("bearer_identity")
                 self.note(f"{guard}() also accepts a valid bearer JWT (its own credential check is kept; "

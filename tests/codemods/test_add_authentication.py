@@ -107,10 +107,16 @@ def require_admin():
 def login_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if request.headers.get("X-API-Key") != current_app.config["API_KEY"]:
+        if not current_user.is_authenticated:
             raise Unauthorized()
         return view(*args, **kwargs)
     return wrapper
+
+
+@admin_bp.before_request
+def check_admin_token():
+    if not hmac.compare_digest(request.headers.get("X-Admin-Token", ""), current_app.config["ADMIN_TOKEN"]):
+        abort(401)
 
 
 @bp.before_request
@@ -135,8 +141,11 @@ def test_guards_of_another_credential_accept_the_bearer_jwt(apply):
     assert ("def require_caller():\n    user_id = bearer_identity()\n    if user_id is None:\n"
             "        user_id = identify_caller()\n    if user_id is None:\n        return") in out
     assert "user_id = bearer_identity()\n    if user_id is None:\n        user_id = identify_caller()\n    if user_id is None:\n        abort(401)\n    if storage.role(user_id)" in out
-    # a check nothing uses afterwards: 401 only when neither credential is valid
-    assert 'if bearer_identity() is None and request.headers.get("X-API-Key") != current_app.config["API_KEY"]:' in out
+    # "is someone logged in": 401 only when neither credential is valid
+    assert "if bearer_identity() is None and not current_user.is_authenticated:" in out
+    # a shared secret proves a privilege, not a user: any user's token must not pass it
+    assert 'if not hmac.compare_digest(request.headers.get("X-Admin-Token", ""), current_app.config["ADMIN_TOKEN"]):' in out
+    assert any("check_admin_token() checks a shared secret" in w for w in context.warnings)
     # the identity flows on through the session: the token's first, the session's without one
     assert ('"""The session\'s user, or 401."""\n    uid = bearer_identity()\n    if uid is None:\n'
             '        uid = session.get("uid")\n    if uid is None:\n        abort(401)\n    g.user = User.query.get(uid)') in out
