@@ -677,6 +677,28 @@ def _no_network() -> None:
         return real_connect(self, address)
 
     socket.socket.connect = connect  # type: ignore[method-assign]
+    # Name lookups would wait for a resolver that cannot answer: fail them at once too
+    # (IP literals and localhost still resolve, without asking anyone).
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else host
+        if name is not None and name.lower() not in ("localhost", "") and not _is_ip(name):
+            BLOCKED_CONNECTIONS[0] += 1
+            raise socket.gaierror(socket.EAI_NONAME, f"network disabled by workbench verify (looked up {name})")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
+
+
+def _is_ip(name: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(name.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
 
 
 def _no_servers() -> None:

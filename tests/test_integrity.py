@@ -194,3 +194,14 @@ def test_relative_imports_of_names_defined_in_blocks_and_star_modules_resolve(tm
     problems = [(p.kind, p.file, p.line, p.detail) for p in static_problems(app) + local_import_problems(app)]
     assert problems == [("broken-import", "views.py", 5, "from pkg.compat import nothing_here: pkg.compat has no "
                                                             "nothing_here")]
+
+
+def test_name_lookups_fail_at_once_in_the_probe(tmp_path):
+    app = write(tmp_path / "flat", {
+        "lookup.py": "import socket\nsocket.getaddrinfo('service.internal.example', 443)\n",
+        "local.py": "import socket\nsocket.getaddrinfo('localhost', 80)\nsocket.getaddrinfo('127.0.0.1', 80)\n",
+    })
+    started = time.perf_counter()
+    errors = {p.file: p.detail for p in check_integrity(app).problems if p.kind == "import-error"}
+    assert time.perf_counter() - started < 20
+    assert list(errors) == ["lookup.py"] and "looked up service.internal.example" in errors["lookup.py"]
