@@ -28,6 +28,11 @@ def _status(node: cst.CSTNode) -> int | None:
     return None
 
 
+# Decorators/calls that register a function answering an error (Flask, Flask-Login, Flask-Limiter).
+_HANDLER_REGISTRARS = {"errorhandler", "app_errorhandler", "register_error_handler", "unauthorized_handler",
+                       "needs_refresh_handler", "request_filter"}
+
+
 class UnifyErrorsCommand(MigrationCommand):
     """Rewrite error responses to ``error_response(status, message)``, the app's single JSON
     envelope ``{"success": false, "error": {"code", "message"}}``:
@@ -47,6 +52,21 @@ class UnifyErrorsCommand(MigrationCommand):
         super().__init__(context, migration)
         self._exception_names: list[str] = []
         self._derived: list[int] = []
+        self._error_handlers: set[str] = set()  # functions registered by call as error handlers
+        self._in_error_handler: list[bool] = []
+
+    def visit_Module(self, node: cst.Module) -> None:
+        # app.register_error_handler(404, not_found) / login_manager.unauthorized_handler(fn)
+        self._error_handlers = {dotted(c.args[-1].value) for c in findall(node, m.Call(func=m.Attribute(
+            attr=m.Name(m.MatchIfTrue(lambda n: n in _HANDLER_REGISTRARS))))) if c.args}
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        registered = any(dotted(d.decorator).rsplit(".", 1)[-1] in _HANDLER_REGISTRARS for d in node.decorators)
+        self._in_error_handler.append(registered or node.name.value in self._error_handlers)
+
+    def leave_FunctionDef(self, original_node, updated_node):
+        self._in_error_handler.pop()
+        return updated_node
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         name = node.name.name.value if node.name and isinstance(node.name.name, cst.Name) else ""
@@ -148,7 +168,8 @@ class UnifyErrorsCommand(MigrationCommand):
             status = 500  # an except block answering with the exception text (and a 200)
         if status is None or status < 400:
             return updated_node
-        if status in (401, 403) and not self._exception_names:
+        # an error handler answers the error: raising it again from there would loop
+        if status in (401, 403) and not self._exception_names and not (self._in_error_handler and self._in_error_handler[-1]):
             refusal = self._refusal(status, body)
             if refusal is not None:
                 return refusal

@@ -53,3 +53,27 @@ def test_refusals_raise_so_guards_still_read_as_guards(apply):
         ''')
     assert 'raise Unauthorized("missing token")' in out and 'raise Forbidden("admin only")' in out
     assert "from werkzeug.exceptions import Forbidden, Unauthorized" in out
+
+
+def test_error_handlers_answer_with_the_envelope_never_raise(apply):
+    out = apply(Command, '''
+        def register_error_handlers(app):
+            @app.errorhandler(401)
+            def unauthorized(e):
+                return jsonify(error="authentication required"), 401
+
+        @login_manager.unauthorized_handler
+        def need_login():
+            return jsonify(error="log in first"), 401
+
+        def forbidden(e):
+            return {"error": "no"}, 403
+        app.register_error_handler(403, forbidden)
+
+        def guard():
+            return {"error": "authentication required"}, 401
+        ''')
+    assert 'return error_response(401, "authentication required")' in out
+    assert 'return error_response(401, "log in first")' in out
+    assert 'return error_response(403, "no")' in out
+    assert 'raise Unauthorized("authentication required")' in out  # a guard still refuses by raising
