@@ -532,16 +532,24 @@ class _FunctionAnalysis:
         carriers = self.request_names | self.source_vars.keys() | self.field_vars.keys()
         self._search_args = bool(carriers) and any(
             sub.__class__ is ast.Name and sub.id in carriers for sub in nodes)
+        # An attribute matters only on one of the watched names (request.json, session.get,
+        # current_user.id): every other one is skipped without a call.
+        watched = self.request_names | self.session_names | self.current_user_names
+        call, subscript, attribute, name = ast.Call, ast.Subscript, ast.Attribute, ast.Name
         for sub in nodes:
-            if isinstance(sub, ast.Call):
+            kind = sub.__class__
+            if kind is call:
                 self._call(sub)
-            elif isinstance(sub, (ast.Subscript, ast.Attribute)):
+            elif kind is attribute:
+                if sub.value.__class__ is name and sub.value.id in watched:
+                    self._read(sub)
+            elif kind is subscript:
                 self._read(sub)
-            elif isinstance(sub, ast.Compare):
+            elif kind is ast.Compare:
                 self._compare(sub)
-            elif isinstance(sub, ast.Return) and sub.value is not None:
+            elif kind is ast.Return and sub.value is not None:
                 self._return(sub)
-            elif isinstance(sub, ast.Raise) and sub.exc is not None:
+            elif kind is ast.Raise and sub.exc is not None:
                 self._raise(sub)
         self._branches(node, nodes)
         fn.calls = sorted(set(fn.calls))
