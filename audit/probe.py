@@ -2,11 +2,13 @@
 that runs inside the app's own process.
 
 ``workbench verify`` never imports the audited app into the workbench process; it
-starts ``python -m audit.probe`` in a subprocess, which builds the app, lists its
-routes from the framework's own tables (Flask ``url_map``, FastAPI ``app.routes``),
-probes each one with the framework's test client (no network) and prints one JSON
-document on stdout. :func:`served_routes` is also what the fixture tests use to
-compare an EXPECTED.yml with the real app.
+starts ``python -m audit.probe`` in a subprocess, which builds the app, fills its
+database with the app's own seed (:func:`seed_app`), lists its routes from the
+framework's own tables (Flask ``url_map``, FastAPI ``app.routes``), probes each one with
+the framework's test client (:class:`Prober`; outbound connections and name lookups
+fail, ``app.run()`` does nothing) and writes one JSON document to ``--result``.
+:func:`served_routes` is also what the fixture tests use to compare an EXPECTED.yml
+with the real app.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-__all__ = ["LiveRoute", "build_app", "fill_path", "import_target", "import_modules", "is_envelope", "main",
-           "make_token", "probe_app", "served_routes"]
+__all__ = ["LiveRoute", "NoAnswer", "Prober", "Request", "build_app", "fill_path", "import_modules", "import_target",
+           "is_envelope", "main", "make_token", "probe_app", "seed_app", "served_routes"]
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 SECURITY_HEADERS = {
