@@ -15,7 +15,9 @@ from ._traversal import findall, transform
 from ._route_handlers import dotted, string_value
 
 # request.<source> -> (validating helper, model suffix)
-_SOURCES = {"json": ("validate_json", "Body"), "args": ("validate_query", "Query"), "form": ("validate_form", "Form")}
+_SOURCES = {"json": ("validate_json", "Body"), "args": ("validate_query", "Query"), "form": ("validate_form", "Form"),
+            "values": ("validate_values", "Values")}
+_SOURCE_WORDS = {"json": "JSON body", "args": "query string", "form": "form", "values": "query string and form"}
 _CASTS = {"int": "int", "float": "float", "str": "str", "bool": "bool"}
 _STR_METHODS = {"strip", "lower", "upper", "split", "encode", "startswith", "endswith", "replace", "lstrip", "rstrip", "title"}
 _VALIDATING = re.compile(r"(model_validate|parse_obj|validate|load|loads)$")
@@ -33,7 +35,7 @@ def _raw_source(node: cst.CSTNode) -> str | None:
     if m.matches(node, m.Call(func=m.Attribute(value=m.Name("request"), attr=m.Name("get_json")))):
         return "json"
     if isinstance(node, cst.Attribute) and m.matches(node.value, m.Name("request")):
-        return {"json": "json", "args": "args", "form": "form"}.get(node.attr.value)
+        return {"json": "json", "args": "args", "form": "form", "values": "values"}.get(node.attr.value)
     if isinstance(node, cst.BooleanOperation) and isinstance(node.operator, cst.Or) and \
             m.matches(node.right, m.Dict(elements=[])):
         return _raw_source(node.left)
@@ -71,7 +73,7 @@ class AddValidationCommand(MigrationCommand):
     NAME = "add-validation"
     ORDER = 45
     FIXES = (Category.UNVALIDATED_INPUT,)
-    APPLIES_TO = r"request\.(json|get_json|args|form)"
+    APPLIES_TO = r"request\.(json|get_json|args|form|values)"
     ONLY_IN_HANDLERS = True  # (perf: nothing outside route handlers is changed; see MigrationCommand)
     METADATA_DEPENDENCIES = (ParentNodeProvider,)
 
@@ -216,7 +218,7 @@ class AddValidationCommand(MigrationCommand):
     def _emit_model(self, model: str, fields: dict[str, _Field], is_open: bool, source: str) -> None:
         where = f"{self.migration.file or 'this module'}"
         lines = [f"class {model}(BaseModel):",
-                 f'    """Request {"JSON body" if source == "json" else "query string" if source == "args" else "form"} '
+                 f'    """Request {_SOURCE_WORDS[source]} '
                  f'read by a handler of {where}."""', "",
                  f'    model_config = ConfigDict(extra="{"allow" if is_open else "ignore"}")']
         if fields:

@@ -13,7 +13,7 @@ from ._route_handlers import dotted, keyword
 _HTTP_VERBS = {"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"}
 _CLIENTS = {"requests", "httpx"}
 _URLOPEN = {"urllib.request.urlopen", "request.urlopen", "urlopen", "urllib2.urlopen"}
-_VALIDATED = {"validate_json", "validate_query", "validate_form"}
+_VALIDATED = {"validate_json", "validate_query", "validate_form", "validate_values"}
 
 
 def _reads_request(node: cst.CSTNode, tainted: set[str]) -> bool:
@@ -92,7 +92,7 @@ class GuardOutboundUrlsCommand(MigrationCommand):
     ORDER = 70
     FIXES = (Category.SSRF, Category.INSECURE_CONFIG)
     # request data (read here, or validated) is what gets guarded, also on its way to a project function
-    APPLIES_TO = r"request|urlopen|validate_(json|query|form)"
+    APPLIES_TO = r"request|urlopen|validate_(json|query|form|values)|_create_unverified_context|CERT_NONE"
 
     def __init__(self, context, migration=None) -> None:
         super().__init__(context, migration)
@@ -135,6 +135,16 @@ class GuardOutboundUrlsCommand(MigrationCommand):
 
     def leave_FunctionDef(self, original_node, updated_node):
         self._tainted.pop()
+        return updated_node
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
+        # ssl._create_unverified_context / ssl.CERT_NONE: certificates not checked on outbound TLS
+        if dotted(updated_node) == "ssl._create_unverified_context":
+            self.note(f"line {self.line_of(original_node)}: TLS verification turned back on (ssl.create_default_context)")
+            return updated_node.with_changes(attr=cst.Name("create_default_context"))
+        if dotted(updated_node) == "ssl.CERT_NONE":
+            self.note(f"line {self.line_of(original_node)}: TLS verification turned back on (ssl.CERT_REQUIRED)")
+            return updated_node.with_changes(attr=cst.Name("CERT_REQUIRED"))
         return updated_node
 
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:

@@ -112,6 +112,16 @@ class _ReplaceFixedIds(cst.CSTTransformer):
         return updated_node
 
 
+def _literal_fallback(value: cst.CSTNode) -> bool:
+    """``x.get("user_id", 1)`` or ``x or 1``: a read that falls back to a literal id."""
+    if isinstance(value, cst.Call) and dotted(value.func).endswith(".get") and len(value.args) == 2:
+        default = value.args[1].value
+        return _int_literal(default) and default.evaluated_value > 0 or _digit_string(default)
+    if isinstance(value, cst.BooleanOperation) and isinstance(value.operator, cst.Or):
+        return (_int_literal(value.right) and value.right.evaluated_value > 0) or _digit_string(value.right)
+    return False
+
+
 def _int_literal(node: cst.CSTNode) -> bool:
     return isinstance(node, cst.Integer)
 
@@ -206,6 +216,9 @@ class RemoveIdentityBypassCommand(MigrationCommand):
         value = updated_node.value
         if _int_literal(value) or _digit_string(value) or (
                 isinstance(target, cst.Subscript) and isinstance(value, cst.SimpleString)):
+            return updated_node.with_changes(value=self._replace(original_node.value))
+        # user_id = session.get("user_id", 1) / g.get("uid") or 1: a fixed user when nobody is logged in
+        if self._handler and self._handler[-1] and _literal_fallback(value):
             return updated_node.with_changes(value=self._replace(original_node.value))
         # owner_id = int(request.args["user_id"]): the client names itself. In a handler the
         # token's identity replaces it; in a hook (before_request runs for public routes too),

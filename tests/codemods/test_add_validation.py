@@ -42,3 +42,13 @@ def test_already_validated_unchanged():
         ''')
     out, context = run(Command, source)
     assert out == source and SCHEMAS_KEY not in context.scratch
+
+
+def test_request_values_validated(apply):
+    out = apply(Command, '''
+        @bp.post("/coupon")
+        def apply_coupon():
+            code = request.values.get("code", "").strip().upper()
+            return {"code": code}
+        ''')
+    assert 'code = validate_values(' in out and '.get("code", "").strip().upper()' in out

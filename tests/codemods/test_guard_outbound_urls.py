@@ -81,3 +81,9 @@ def test_a_catch_all_around_the_fetch_lets_the_guards_400_through(apply):
             "    except Exception:") in out
     assert "from werkzeug.exceptions import HTTPException" in out
     assert apply(Command, out) == out
+
+
+def test_unverified_tls_contexts_verify_again(apply):
+    out = apply(Command, 'import ssl\nsmtp.starttls(context=ssl._create_unverified_context())\nctx.verify_mode = ssl.CERT_NONE\n')
+    assert "smtp.starttls(context=ssl.create_default_context())" in out
+    assert "ctx.verify_mode = ssl.CERT_REQUIRED" in out

@@ -101,3 +101,16 @@ def test_callbacks_already_secure_unchanged(apply):
             return db.get_user(user_id)
         ''')
     assert apply(Command, source) == source
+
+
+def test_identity_read_with_a_literal_fallback_in_a_handler(apply):
+    out = apply(Command, '''
+        @bp.get("/orders/<int:order_id>")
+        def get_order(order_id):
+            user_id = session.get("user_id", 1)
+            owner_id = g.get("uid") or 7
+            page = request.args.get("page", 1)
+            return load(order_id, user_id, owner_id, page)
+        ''')
+    assert "user_id = current_user_id()" in out and "owner_id = current_user_id()" in out
+    assert 'page = request.args.get("page", 1)' in out

@@ -10,7 +10,7 @@ Everything the migrated code calls into lives here, on top of well-kept librarie
   secret from the environment variable ``JWT_SECRET``, user id in the ``sub`` claim;
   ``bearer_identity()`` for the project's own guards that also accept another credential.
 * ``limiter`` / ``SENSITIVE_LIMIT``: Flask-Limiter; storage from ``RATELIMIT_STORAGE_URI``.
-* ``validate_json`` / ``validate_query`` / ``validate_form``: pydantic validation with a
+* ``validate_json`` / ``validate_query`` / ``validate_form`` / ``validate_values``: pydantic validation with a
   400 ``validation_error`` listing every bad field.
 * ``safe_url(url)``: the SSRF guard for outbound requests built from request data.
 * ``validate_upload(file)``: extension + MIME allow-list and a sanitised, unique name.
@@ -56,7 +56,7 @@ __all__ = [
     "validate_upload", "current_user_id", "error_response", "optional_user_id", "MAX_UPLOAD_BYTES", "get_logger", "init_security",
     "limiter", "matches_env_secret", "require_auth", "require_env", "require_strong_password", "room_allowed",
     "safe_url", "secure_password_hash", "set_room_membership_check", "socket_identity",
-    "validate_form", "validate_json", "validate_query", "verify_password",
+    "validate_form", "validate_json", "validate_query", "validate_values", "verify_password",
 ]
 
 log = logging.getLogger(__name__)
@@ -373,6 +373,11 @@ def validate_query(model: type[BaseModel]) -> dict[str, Any]:
 def validate_form(model: type[BaseModel]) -> dict[str, Any]:
     """The form fields validated by ``model``, as a dict."""
     return _validate(model, request.form.to_dict())
+
+
+def validate_values(model: type[BaseModel]) -> dict[str, Any]:
+    """The query string and form fields together (``request.values``) validated by ``model``."""
+    return _validate(model, request.values.to_dict())
 
 
 # --- outbound URLs (SSRF) -------------------------------------------------------------------------
