@@ -45,6 +45,7 @@ class Call:
     kwargs: tuple = ()  # ((name, value), ...); name None for **kwargs
     line: int = 0
     scope: str = ""
+    inner: Any = None  # the called call, when a call's result is called: app.route("/x")(view)
 
     def kw(self, name: str, default: Any = None) -> Any:
         for k, v in self.kwargs:
@@ -123,6 +124,7 @@ def summarise(node: ast.AST | None, scope: str = "") -> Any:
             kwargs=tuple((k.arg, summarise(k.value, scope)) for k in node.keywords),
             line=node.lineno,
             scope=scope,
+            inner=summarise(node.func, scope) if isinstance(node.func, ast.Call) else None,
         )
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, right = summarise(node.left, scope), summarise(node.right, scope)

@@ -141,6 +141,20 @@ def _interpret_call(project: Project, f: FileFacts, call: Call, owner) -> None:
     if func.endswith("()"):  # limiter.limit("5/minute")(bp) or app.route("/x")(view)
         inner = func[:-2]
         receiver, _, attr = inner.rpartition(".")
+        if receiver and attr in ("route", *_SHORTCUTS) and call.args and isinstance(call.inner, Call):
+            # app.route("/x", methods=[...])(view), bp.post("/x")(view): the decorator applied by hand
+            rule = project.literal(f.module, call.inner.arg(0, "rule"), scope)
+            if not isinstance(rule, str):
+                return
+            if attr == "route":
+                methods = string_list(project.literal(f.module, call.inner.kw("methods"), scope)) or None
+            else:
+                methods = [_SHORTCUTS[attr]]
+            for q in project.resolve_all(f.module, receiver, scope):
+                target_owner = owner(q)
+                if target_owner is not None:
+                    _add_view(project, f, target_owner, rule, call.args[0], methods, scope)
+            return
         if attr in ("limit", "shared_limit") and call.args:
             if project.kind(project.resolve(f.module, receiver, scope)) == "limiter" or "limit" in receiver.lower():
                 for ff, target in _expand(project, f, call.args[0], scope):

@@ -242,3 +242,64 @@ def test_alias_cycles_and_recursive_helpers_do_not_hang(app_tree):
         "a.py": "from . import y as x\n",
     })
     assert inventory_set(src) == {("GET", "/r", "view")}
+
+
+def test_route_decorators_applied_by_hand(app_tree):
+    """``app.route("/x")(view)`` and ``bp.post("/x")(view)``: the decorator called on a view, in
+    the registering module or another one, with a blueprint prefix and a wrapped view."""
+    src, load = app_tree({
+        "__init__.py": """
+            from flask import Flask
+            from .views import bp, ping, status
+            from .auth import login_required
+
+            app = Flask(__name__)
+            app.route("/ping")(ping)
+            app.route("/status", methods=["GET", "POST"])(login_required(status))
+            app.register_blueprint(bp, url_prefix="/api")
+        """,
+        "auth.py": """
+            import functools
+            import jwt
+            from flask import abort, g, request
+
+            def login_required(view):
+                @functools.wraps(view)
+                def wrapper(*args, **kwargs):
+                    token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+                    try:
+                        g.user = jwt.decode(token, "key", algorithms=["HS256"])["sub"]
+                    except jwt.InvalidTokenError:
+                        abort(401)
+                    return view(*args, **kwargs)
+                return wrapper
+        """,
+        "views.py": """
+            from flask import Blueprint
+
+            bp = Blueprint("items", __name__)
+            handlers = {"x": print}
+
+            def ping():
+                return "pong"
+
+            def status():
+                return "ok"
+
+            def list_items():
+                return "[]"
+
+            def create_item():
+                return "{}"
+
+            bp.get("/items")(list_items)
+            bp.post("/items")(create_item)
+            handlers.get("x")("not a route")
+        """,
+    })
+    app = load(":app")
+    assert inventory_set(src) == flask_url_map(app)
+    routes = routes_by_key(src)
+    assert routes[("POST", "/api/items")].handler == "create_item"
+    assert routes[("POST", "/api/items")].file == "views.py"
+    assert routes[("GET", "/status")].auth and not routes[("GET", "/ping")].auth
