@@ -501,6 +501,8 @@ class _FunctionAnalysis:
         self.field_vars: dict[str, str] = {}  # var -> read ("json:title")
         self.validated_sources: set[str] = set()
         self.validated_reads: set[str] = set()
+        # var -> read kinds: ``problems = check(data, spec)``, the verdict of a call given request data
+        self.verdict_vars: dict[str, set[str]] = {}
 
     def _qual(self, name: str) -> str:
         head, _, rest = name.partition(".")
@@ -644,6 +646,10 @@ class _FunctionAnalysis:
         if kind:
             self.source_vars[name] = kind
             return
+        if isinstance(inner, ast.Call) and not isinstance(target, ast.Starred):
+            handed = {self.source_vars[a.id] for a in inner.args if isinstance(a, ast.Name) and a.id in self.source_vars}
+            if handed:
+                self.verdict_vars[name] = handed
         field_read = self._field_read(inner)
         if field_read:
             self.field_vars[name] = field_read
@@ -877,7 +883,8 @@ class _FunctionAnalysis:
         # most functions of a big tree skip both (this keeps the whole-tree pass fast).
         guard_like = bool(fn.reads_credential or fn.reads_session or fn.verifies or fn.insecure_verify
                           or fn.rejects or self.credential_vars)
-        checks_values = bool(self.field_vars) or any(p.kind == "arg" and p.name not in ("self", "cls") for p in fn.params)
+        checks_values = bool(self.field_vars) or bool(self.verdict_vars) or any(
+            p.kind == "arg" and p.name not in ("self", "cls") for p in fn.params)
         if not (guard_like or checks_values):
             return
         for sub in nodes:
@@ -889,6 +896,10 @@ class _FunctionAnalysis:
                         checked = {n for n in names if n in self.field_vars}
                         # an explicit check of the field (type, length, format) that refuses bad input
                         self.validated_reads.update(self.field_vars[v] for v in checked)
+                    verdict = _tested_name(sub.test)
+                    if verdict in self.verdict_vars and self._refuses(sub.body):
+                        # problems = check_fields(data, spec); if problems: return ..., 400
+                        self._mark_validated(self.verdict_vars[verdict])
                 if not guard_like:
                     continue
                 if _is_dev_switch(sub.test):
@@ -1016,6 +1027,17 @@ class _FunctionAnalysis:
 
 _CHECK_CALLS = re.compile(r"^(isinstance|len|match|fullmatch|search|isdigit|isnumeric|isdecimal|isalnum|isalpha|"
                           r"isascii|endswith|startswith|validate\w*|is_valid\w*|allowed\w*)$")
+
+
+def _tested_name(test: ast.AST) -> str | None:
+    """``x`` of ``if x:`` / ``if not x:`` / ``if len(x):`` / ``if x is not None:``."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test = test.operand
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "len" and len(test.args) == 1:
+        test = test.args[0]
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot)):
+        test = test.left
+    return test.id if isinstance(test, ast.Name) else None
 
 
 def _is_value_check(test: ast.AST) -> bool:

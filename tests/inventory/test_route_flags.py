@@ -233,3 +233,43 @@ def test_config_extends_public_and_sensitive(tmp_path):
     assert not route.public and not route.sensitive
     (route,) = inventory_of(src, Config(public=("/api/feed/*",), sensitive=("/api/feed/public",))).routes
     assert route.public and route.sensitive
+
+
+def test_a_checking_helper_whose_verdict_refuses_validates(tmp_path):
+    """``problems = check_fields(data, spec); if problems: return ..., 400``: the helper validates,
+    whatever its name; a verdict that is only logged, or no verdict, does not."""
+    src = write_tree(tmp_path / "app", {"__init__.py": """
+        from flask import Flask, jsonify, request
+
+        app = Flask(__name__)
+        SPEC = {"name": str, "price": int}
+
+        def check_fields(data, spec):
+            return [k for k, kind in spec.items() if not isinstance(data.get(k), kind)]
+
+        @app.post("/checked")
+        def checked():
+            data = request.get_json(silent=True) or {}
+            bad = check_fields(data, SPEC)
+            if bad:
+                return jsonify(error="invalid fields: " + ", ".join(bad)), 400
+            return jsonify(name=data["name"], price=data["price"]), 201
+
+        @app.post("/logged")
+        def logged():
+            data = request.get_json(silent=True) or {}
+            bad = check_fields(data, SPEC)
+            if bad:
+                app.logger.warning("bad fields %s", bad)
+            return jsonify(name=data["name"]), 201
+
+        @app.post("/transformed")
+        def transformed():
+            data = request.get_json(silent=True) or {}
+            clean = dict(data)
+            return jsonify(name=clean["name"]), 201
+    """})
+    routes = routes_by_key(src)
+    assert routes[("POST", "/checked")].validated
+    assert not routes[("POST", "/logged")].validated
+    assert not routes[("POST", "/transformed")].validated
