@@ -399,9 +399,11 @@ def integrity_problems(app_dir: Path, data: dict | None = None, *, legacy: str |
 
 
 def probe_command(app_dir: Path, result: Path, factory: str | None = None, modules: Iterable[str] = (),
-                  secret: str = "", plan: Path | None = None) -> list[str]:
+                  secret: str = "", plan: Path | None = None, origin: Path | None = None) -> list[str]:
     """The command line of the probe subprocess (audit/probe.py)."""
     cmd = [sys.executable, "-m", "audit.probe", "--app", str(app_dir), "--result", str(result)]
+    if origin:
+        cmd += ["--origin", str(origin)]
     if plan:
         cmd += ["--plan", str(plan)]
     if factory:
@@ -443,7 +445,7 @@ def run_probe(app_dir: Path, factory: str | None, modules: list[str], env: dict[
         if plan:
             plan_file = workdir / "plan.json"
             plan_file.write_text(json.dumps(plan))
-        cmd = probe_command(app_dir, result, factory, modules, full_env["JWT_SECRET"], plan_file)
+        cmd = probe_command(app_dir, result, factory, modules, full_env["JWT_SECRET"], plan_file, original)
         # A session of its own: on a timeout the whole group goes, servers the app started included.
         process = subprocess.Popen(cmd, cwd=workdir, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    stdin=subprocess.DEVNULL, text=True, start_new_session=True)

@@ -720,6 +720,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--result", required=True, type=Path, help="JSON file to write")
     parser.add_argument("--secret", default=os.environ.get("JWT_SECRET", ""))
     parser.add_argument("--modules", default="", help="comma-separated modules to import (integrity)")
+    parser.add_argument("--origin", default=None, type=Path, help="the audited tree --app is a copy of")
     parser.add_argument("--plan", default=None, type=Path,
                         help="JSON: sensitive [[method, path]...], seed, repeats, rate_attempts")
     args = parser.parse_args(argv)
@@ -733,6 +734,9 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {"factory": args.factory, "framework": None, "error": None, "routes": [], "imports": []}
     started = time.perf_counter()
     sys.path.insert(0, str(app_dir.parent if (app_dir / "__init__.py").exists() else app_dir))
+    if args.origin:  # the app runs from a copy; what sits beside the original stays importable, after it
+        origin = args.origin.resolve()
+        sys.path.insert(1, str(origin.parent if (origin / "__init__.py").exists() else origin))
     if args.factory:
         try:
             app = build_app(app_dir, args.factory)

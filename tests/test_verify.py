@@ -620,3 +620,16 @@ def stuck():
     rows = result.routes.set_index("path")
     assert rows.loc["/stuck", "check_errors"] == "fail" and "the handler hangs" in rows.loc["/stuck", "reason"]
     assert rows.loc["/notes", "status_no_token"] == 200 and result.error is None
+
+
+def test_a_package_importing_its_sibling_package_still_builds(tmp_path):
+    """The app runs from a copy; a sibling package next to the original stays importable."""
+    root = tmp_path / "repo"
+    write(root, {"shared/__init__.py": "GREETING = 'hello'\n"})
+    app = write(root / "portal", {"__init__.py": "from flask import Flask\nfrom shared import GREETING\n\n"
+                                               "def create_app():\n    app = Flask(__name__)\n\n"
+                                               "    @app.get('/hello')\n    def hello():\n"
+                                               "        return {'text': GREETING}\n\n    return app\n"})
+    mapped = {"routes": [{"method": "GET", "path": "/hello", "auth": False, "public": True}]}
+    result = run_verify(app, expected=mapped, checks=("routes", "errors", "valid_request"), repeats=1)
+    assert result.error is None and result.ok, result.describe()
