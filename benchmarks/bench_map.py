@@ -24,6 +24,7 @@ import argparse
 import importlib
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -49,6 +50,12 @@ def _timed(func: Callable[[], Any], label: str = "") -> tuple[float, Any]:
     if label:  # progress on stderr, so a long run shows where it is
         print(f"  {label}: {elapsed:.2f} s", file=sys.stderr, flush=True)
     return elapsed, value
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the finished child processes (the tools' subprocesses)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def count_lines(src: Path) -> int:
@@ -98,15 +105,22 @@ def measure(src: Path, jobs: int, tools: bool = True) -> dict[str, Any]:
     lines = count_lines(src)
     figures: dict[str, Any] = {"lines": lines, "modules": sum(1 for _ in src.rglob("*.py")), "jobs": jobs}
 
+    cpu = time.process_time()
     t, result = _timed(lambda: run_map(src, jobs, bandit=False, semgrep=False, cache_dir=None), "own analysis")
     figures["own_s"], figures["routes"] = t, len(result.route_list)
+    timings = result.summary.get("timings", {})
+    # CPU seconds (this process + the map's workers): a figure the machine's other load barely moves.
+    figures["own_cpu_s"] = time.process_time() - cpu + timings.get("facts_cpu_s", 0) + timings.get("rules_cpu_s", 0) \
+        if jobs > 1 else time.process_time() - cpu
     for tool in ("bandit", "semgrep"):
         if not tools:
             figures[f"{tool}_s"], figures[f"{tool}_error"] = None, "not run (--no-tools)"
             continue
         try:
+            before = _children_cpu()
             t, how = _timed(lambda: run_tool(tool, src, jobs), f"{tool} alone")
             figures[f"{tool}_s"], figures[f"{tool}_via"] = t, how
+            figures[f"{tool}_cpu_s"] = _children_cpu() - before
         except Exception as exc:  # a missing tool or rule set is a reported gap, not a crash
             figures[f"{tool}_s"], figures[f"{tool}_error"] = None, str(exc)
     figures["full_s"] = figures["full_error"] = None
@@ -147,6 +161,14 @@ def report(f: dict[str, Any]) -> str:
            f"bandit alone:                                    {rate('bandit_s')}",
            f"semgrep alone (our rules):                       {rate('semgrep_s')}",
            f"full map (own + bandit + semgrep, cache off):    {rate('full_s')}"]
+    if f.get("own_cpu_s"):
+        cpu = [f"CPU seconds (less sensitive to other load on the machine): own analysis {f['own_cpu_s']:.1f}"]
+        for tool in ("bandit", "semgrep"):
+            if f.get(f"{tool}_cpu_s"):
+                cpu.append(f"{tool} {f[f'{tool}_cpu_s']:.1f}")
+        if f.get("bandit_cpu_s"):
+            cpu.append(f"-> own / bandit CPU speed {f['bandit_cpu_s'] / f['own_cpu_s']:.2f}")
+        out.append(", ".join(cpu))
     own_vs_bandit = f["bandit_s"] / f["own_s"] if f.get("bandit_s") else None
     tools_sum = (f["bandit_s"] or 0) + (f["semgrep_s"] or 0) if f.get("bandit_s") and f.get("semgrep_s") else None
     full_vs_tools = f["full_s"] / tools_sum if tools_sum else None
