@@ -109,3 +109,18 @@ def test_flask_login_users_are_logged_in_by_a_bearer_token(monkeypatch):
     assert client.get("/me", headers={"Authorization": f"Bearer {token}"}).get_json() == {"id": 5}
     assert client.get("/me").status_code == 401
     assert client.get("/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+
+
+def test_a_missing_request_field_is_a_validation_error(monkeypatch):
+    import flask
+
+    from audit.codemods.templates import security
+
+    monkeypatch.setenv("JWT_SECRET", "s" * 40)
+    app = flask.Flask(__name__)
+    security.init_security(app)
+    app.add_url_rule("/upload", view_func=lambda: {"name": flask.request.files["file"].filename}, methods=["POST"])
+    resp = app.test_client().post("/upload", data={}, content_type="multipart/form-data")
+    assert resp.status_code == 400
+    assert resp.get_json()["error"]["code"] == "validation_error"
+    assert resp.get_json()["error"]["details"] == [{"field": "file", "message": "Field required", "type": "missing"}]

@@ -373,3 +373,14 @@ def test_map_of_the_result_has_nothing_left_in_the_handled_categories(name, migr
     left = [f for f in result.finding_list if not f.suppressed and f.category in handled
             and (name, f.rule_id, f.file) not in KNOWN_MAP_GAPS]
     assert not left, "\n".join(f"{f.rule_id} {f.category.value} {f.file}:{f.line} {f.message}" for f in left)
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+def test_migrating_the_result_again_changes_nothing(name, migrated, tmp_path):
+    target, _ = migrated(name)
+    again = tmp_path / name
+    result = run_migration(target, again, jobs=1, progress=False)
+    changed = [f for f, entry in result.report["files"].items() if entry["codemods"] or entry["lines_added"]]
+    assert not changed, changed
+    for path in target.rglob("*.py"):
+        assert (again / path.relative_to(target)).read_text() == path.read_text(), path

@@ -47,7 +47,7 @@ from flask import Flask, current_app, g, jsonify, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from pydantic import BaseModel, ValidationError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, Unauthorized
+from werkzeug.exceptions import BadRequestKeyError, HTTPException, RequestEntityTooLarge, Unauthorized
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.utils import secure_filename
 
@@ -148,6 +148,9 @@ def _handle_http_error(exc: HTTPException):
     status = exc.code or 500
     if isinstance(exc, RequestValidationError):
         return error_response(400, exc.description, "validation_error", exc.details)
+    if isinstance(exc, BadRequestKeyError) and exc.args:  # request.files["file"] (or form/args) not sent
+        return error_response(400, "The request data is invalid.", "validation_error",
+                              [{"field": str(exc.args[0]), "message": "Field required", "type": "missing"}])
     response = error_response(status, _client_message(exc), getattr(exc, "error_code", None))
     if status == 429:
         response.headers["Retry-After"] = str(_retry_after_seconds(exc))
