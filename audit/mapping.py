@@ -239,8 +239,10 @@ def _take_tree(path: str) -> tuple[str, ast.Module] | None:
     return hit
 
 
-def facts_chunk(items: list[tuple[str, str, str]]) -> list[tuple[str, FileFacts | None, list[FileSkip], int]]:
-    """Worker: read, decode, parse and gather the facts of some files."""
+def facts_chunk(items: list[tuple[str, str, str]], with_rules: bool = True
+                ) -> list[tuple[str, FileFacts | None, list[FileSkip], int]]:
+    """Worker: read, decode, parse and gather the facts of some files (and, for the rules stage,
+    what the rules need to know about each module; the parsed tree is kept for that stage)."""
     out = []
     for rel, path, module in items:
         skips: list[FileSkip] = []
@@ -256,13 +258,14 @@ def facts_chunk(items: list[tuple[str, str, str]]) -> list[tuple[str, FileFacts 
             skips.append(skip)
             out.append((rel, None, skips, lines))
             continue
-        kept = _keep_tree(path, st.text, tree)
+        kept = with_rules and _keep_tree(path, st.text, tree)
         try:
             facts = gather_file_facts(tree, rel, module, st.text)
         except RecursionError:
             skips.append(FileSkip(rel, "too-deep", "nesting too deep for the analysis; routes not gathered"))
             facts = FileFacts(rel=rel, module=module, is_package=rel.endswith("__init__.py"), lines=lines)
-        facts.rule_facts = _rule_facts(tree, st.text, module, rel)
+        if with_rules:
+            facts.rule_facts = _rule_facts(tree, st.text, module, rel)
         if not kept:
             release(tree)
         out.append((rel, facts, skips, lines))
@@ -344,8 +347,10 @@ def run_map(
     progress: bool | None = None,
     formats: str = "all",
     cache_dir: str | Path | None = None,
+    rules: bool = True,
 ) -> MapResult:
-    """Map ``src`` (read only): see the module docstring for the stages."""
+    """Map ``src`` (read only): see the module docstring for the stages. ``rules=False`` gives the
+    route inventory alone (no rule runs, no findings of ours): what the migration needs."""
     # The cyclic garbage collector is off while the map works: its full passes would walk every
     # node of the parsed trees again and again (a third of the parse time on a large tree), and
     # the analysis makes little cyclic garbage (trees and their indexes are released explicitly).
@@ -353,7 +358,7 @@ def run_map(
     gc.disable()
     try:
         return _run_map(src, out=out, config=config, jobs=jobs, bandit=bandit, semgrep=semgrep, cache=cache,
-                        progress=progress, formats=formats, cache_dir=cache_dir)
+                        progress=progress, formats=formats, cache_dir=cache_dir, rules=rules)
     finally:
         if enabled:
             gc.enable()
@@ -371,6 +376,7 @@ def _run_map(
     progress: bool | None = None,
     formats: str = "all",
     cache_dir: str | Path | None = None,
+    rules: bool = True,
 ) -> MapResult:
     started = time.perf_counter()
     src = Path(src)
@@ -423,7 +429,8 @@ def _run_map(
         t = time.perf_counter()
         facts_version = code_hash([_PKG / "discover.py", *(_PKG / "inventory").glob("*.py"), _PKG / "mapping.py",
                                    *(_PKG / "rules").glob("*.py")], __version__)
-        keys = {f.rel: f"facts:{facts_version}:{hashes[f.rel]}:{modules[f.rel]}:{f.rel}" for f in found.python}
+        facts_kind = "facts" if rules else "facts-norules"  # (facts without what the rules need)
+        keys = {f.rel: f"{facts_kind}:{facts_version}:{hashes[f.rel]}:{modules[f.rel]}:{f.rel}" for f in found.python}
         cached = store.get_many(list(keys.values()))
         results: dict[str, tuple] = {}
         todo = []
@@ -434,7 +441,7 @@ def _run_map(
             else:
                 todo.append((f.rel, str(f.path), modules[f.rel]))
         facts_misses = len(todo)
-        for batch in _run_chunks(executor, facts_chunk, todo, jobs, show, "facts", cpu=worker_cpu):
+        for batch in _run_chunks(executor, facts_chunk, todo, jobs, show, "facts", rules, cpu=worker_cpu):
             for rel, facts, skips, lines in batch:
                 results[rel] = (rel, facts, skips, lines)
         store.put_many({keys[item[0]]: results[item[0]] for item in todo})
@@ -474,7 +481,7 @@ def _run_map(
                                [repr(getattr(pf, name, None)) for name in _PROJECT_RULE_FIELDS]])
         rule_keys = {}
         project_modules = set(pf.modules)
-        for ff in file_facts:
+        for ff in file_facts if rules else ():
             imported = sorted(_imported_modules(ff.imports.values(), project_modules))
             ctx_hash = _hash_json([base_ctx, [r.to_row() for r in routes_by_file.get(ff.rel, [])],
                                    [[m, sorted(pf.module_names.get(m, ()))] for m in imported]])
@@ -484,7 +491,7 @@ def _run_map(
         rule_errors: list[dict[str, str]] = []
         todo = []
         fresh: dict[str, Any] = {}
-        for ff in file_facts:
+        for ff in file_facts if rules else ():
             hit = cached.get(rule_keys[ff.rel])
             if hit is not None:
                 own.extend(hit[0])

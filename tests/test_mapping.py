@@ -326,3 +326,22 @@ def test_tool_results_are_cached_per_file(src, tmp_path, rules, monkeypatch):
     assert second.summary["tools"]["bandit"]["files_cached"] == 1
     assert [f.rule_id for f in first.finding_list if f.file == "other.py" and f.rule_id == "B101"] == \
         [f.rule_id for f in second.finding_list if f.file == "other.py" and f.rule_id == "B101"] == ["B101"]
+
+
+def test_inventory_alone_without_rules_and_its_own_cache_entries(tmp_path):
+    """``rules=False`` (what the migration asks for): the same routes, none of our findings; its
+    facts are cached apart, so a full map with the same cache still runs every rule."""
+    cache = tmp_path / "cache"
+    full = mapping.run_map(ROOT / "legacy_app", jobs=1, bandit=False, semgrep=False, cache=False, progress=False,
+                           formats="none")
+    routes_only = mapping.run_map(ROOT / "legacy_app", jobs=1, bandit=False, semgrep=False, cache_dir=cache,
+                                  progress=False, formats="none", rules=False)
+    def rows(result):  # (a route's `categories` are those of its findings: none without rules)
+        return [{k: v for k, v in r.to_row().items() if k != "categories"} for r in result.route_list]
+
+    assert rows(routes_only) == rows(full)
+    assert full.finding_list and not routes_only.finding_list
+    again = mapping.run_map(ROOT / "legacy_app", jobs=1, bandit=False, semgrep=False, cache_dir=cache,
+                            progress=False, formats="none")
+    assert {(f.rule_id, f.file, f.line) for f in again.finding_list} == {
+        (f.rule_id, f.file, f.line) for f in full.finding_list}
