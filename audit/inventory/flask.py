@@ -222,6 +222,26 @@ def _unwrap_view(f: FileFacts, view: Any, scope: str) -> tuple[Any, list[GuardRe
     return view, wrappers
 
 
+def _split_limits(project: Project, guards: list[GuardRef]) -> tuple[list[GuardRef], bool, bool]:
+    """Rate-limit decorators among a view's decorators and wrappers (``limiter.limit("5/minute")``,
+    ``limiter.exempt``, also in a class's ``decorators = [...]``): (the other guards, limited, exempt)."""
+    kept, limited, exempt = [], False, False
+    for g in guards:
+        value = g.value
+        func = value.func if isinstance(value, Call) else value.dotted if isinstance(value, Ref) else ""
+        func = func[:-2] if func.endswith("()") else func
+        receiver, _, attr = func.rpartition(".")
+        if receiver and attr in ("limit", "shared_limit", "exempt") and (
+                project.kind(project.resolve(g.module, receiver, g.scope)) == "limiter" or "limit" in receiver.lower()):
+            if attr == "exempt":
+                exempt = True
+            else:
+                limited = True
+            continue
+        kept.append(g)
+    return kept, limited, exempt
+
+
 def _add_view(project: Project, f: FileFacts, o, rule: str, view: Any, methods: list[str] | None, scope: str) -> None:
     view, wrappers = _unwrap_view(f, view, scope)
     if isinstance(view, Ref):
@@ -230,8 +250,9 @@ def _add_view(project: Project, f: FileFacts, o, rule: str, view: Any, methods: 
         if entry is None:
             return
         ff, fn = entry
-        guards = wrappers + [GuardRef(ff.module, d, fn.scope) for d in fn.decorators]
-        o.decls.append(_Decl(o.qual, rule, methods or ["GET"], ff, fn, fn.name, guards))
+        guards, limited, exempt = _split_limits(project, wrappers + [GuardRef(ff.module, d, fn.scope)
+                                                                      for d in fn.decorators])
+        o.decls.append(_Decl(o.qual, rule, methods or ["GET"], ff, fn, fn.name, guards, limited, exempt))
         return
     if isinstance(view, Call) and view.func.endswith(".as_view"):
         cls_qual = project.resolve(f.module, view.func[: -len(".as_view")], view.scope or scope)
@@ -254,15 +275,19 @@ def _add_view(project: Project, f: FileFacts, o, rule: str, view: Any, methods: 
                 if entry is None:
                     continue
                 ff, fn = entry
-                guards = class_guards + [GuardRef(ff.module, d, fn.scope) for d in fn.decorators]
-                o.decls.append(_Decl(o.qual, rule, [verb.upper()], ff, fn, f"{cls.name}.{fn.name}", guards))
+                guards, limited, exempt = _split_limits(
+                    project, class_guards + [GuardRef(ff.module, d, fn.scope) for d in fn.decorators])
+                o.decls.append(_Decl(o.qual, rule, [verb.upper()], ff, fn, f"{cls.name}.{fn.name}", guards,
+                                     limited, exempt))
         else:
             entry = project.method(cls_qual, "dispatch_request")
             if entry is None:
                 return
             ff, fn = entry
-            guards = class_guards + [GuardRef(ff.module, d, fn.scope) for d in fn.decorators]
-            o.decls.append(_Decl(o.qual, rule, declared or ["GET"], ff, fn, f"{cls.name}.{fn.name}", guards))
+            guards, limited, exempt = _split_limits(
+                project, class_guards + [GuardRef(ff.module, d, fn.scope) for d in fn.decorators])
+            o.decls.append(_Decl(o.qual, rule, declared or ["GET"], ff, fn, f"{cls.name}.{fn.name}", guards,
+                                 limited, exempt))
 
 
 def _mount(project: Project, owners: dict[str, _Owner], default_limited: bool) -> list[Endpoint]:

@@ -273,3 +273,54 @@ def test_a_checking_helper_whose_verdict_refuses_validates(tmp_path):
     assert routes[("POST", "/checked")].validated
     assert not routes[("POST", "/logged")].validated
     assert not routes[("POST", "/transformed")].validated
+
+
+def test_limits_on_class_based_views_and_registered_functions(tmp_path):
+    """``@limiter.limit`` on a MethodView method, in a class's ``decorators = [...]``, on a function
+    registered with add_url_rule, and as a wrapper inside add_url_rule: rate limited; exempt wins."""
+    src = write_tree(tmp_path / "app", {"__init__.py": """
+        from flask import Flask
+        from flask.views import MethodView
+        from flask_limiter import Limiter
+        from flask_limiter.util import get_remote_address
+
+        app = Flask(__name__)
+        limiter = Limiter(get_remote_address, app=app)
+
+        class LoginView(MethodView):
+            @limiter.limit("5/minute")
+            def post(self):
+                return {}
+
+            def get(self):
+                return {}
+
+        class ResetView(MethodView):
+            decorators = [limiter.limit("3/hour")]
+
+            def post(self):
+                return {}
+
+        @limiter.limit("10/minute")
+        def register():
+            return {}
+
+        def status():
+            return {}
+
+        def health():
+            return {}
+
+        app.add_url_rule("/login", view_func=LoginView.as_view("login"))
+        app.add_url_rule("/reset", view_func=ResetView.as_view("reset"))
+        app.add_url_rule("/register", view_func=register, methods=["POST"])
+        app.add_url_rule("/status", view_func=limiter.limit("1/second")(status))
+        app.add_url_rule("/health", view_func=health)
+    """})
+    routes = routes_by_key(src)
+    assert routes[("POST", "/login")].rate_limited
+    assert not routes[("GET", "/login")].rate_limited
+    assert routes[("POST", "/reset")].rate_limited
+    assert routes[("POST", "/register")].rate_limited
+    assert routes[("GET", "/status")].rate_limited
+    assert not routes[("GET", "/health")].rate_limited
