@@ -296,3 +296,15 @@ def test_only_in_handlers_skips_the_bodies_of_other_functions():
         assert codemod.transform_module(tree) is tree  # nothing changed: the same tree
         assert codemod.seen == expected
         assert codemod.defs == ["helper", "handler", "inner"]  # hooks on every def still run
+
+
+def test_libcst_import_visitors_used_without_the_matcher_scan_carry_no_matcher_decorators():
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
+    from audit.codemods import _RemoveImports, _TopLevelAddImports, _uses_matcher_decorators
+
+    assert not _uses_matcher_decorators(AddImportsVisitor) and not _uses_matcher_decorators(RemoveImportsVisitor)
+    visitor = _TopLevelAddImports(CodemodContext(), [])
+    assert visitor._matchers == {} and "visit_Module" in dir(visitor)  # dir is only empty while constructing
+    assert isinstance(_RemoveImports(CodemodContext()), RemoveImportsVisitor)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import inspect
+import operator
 import textwrap
 from functools import lru_cache
 from typing import Any, Callable
@@ -121,19 +122,31 @@ def _visit_kind(call: ast.expr, name: str) -> int | None:
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """``node.children`` (in visiting order) without rebuilding ``node``."""
-    plan = children_plan(type(node))
-    if plan is None:
+    node_type = type(node)
+    try:
+        getter = _GETTERS[node_type]
+    except KeyError:
+        plan = children_plan(node_type)
+        names = [name for _kind, name in plan] if plan is not None else None
+        getter = _GETTERS[node_type] = (None if names is None else
+                                        (lambda _node: ()) if not names else
+                                        (lambda _node, _name=names[0]: (getattr(_node, _name),)) if len(names) == 1 else
+                                        operator.attrgetter(*names))
+    if getter is None:
         return list(node.children)
     kids: list[cst.CSTNode] = []
-    for _kind, name in plan:
-        value = getattr(node, name)
-        if value is None or isinstance(value, MaybeSentinel):
+    for value in getter(node):
+        if value is None or value.__class__ is MaybeSentinel:
             continue
-        if isinstance(value, cst.CSTNode):
-            kids.append(value)
-        else:
+        if value.__class__ is tuple or value.__class__ is list:
             kids.extend(value)
+        else:
+            kids.append(value)
     return kids
+
+
+# node type -> a function giving its children fields' values in visiting order (None: use libcst)
+_GETTERS: dict[type, Callable[[Any], tuple] | None] = {}
 
 
 def _sequence_error(node: cst.CSTNode, what: str) -> TypeError:
