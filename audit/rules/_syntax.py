@@ -109,54 +109,67 @@ class _Index:
     __slots__ = ("nodes", "functions", "own", "body", "spans", "outer", "idents", "by_type")
 
     def __init__(self, tree: ast.AST) -> None:
-        # One depth-first traversal in source order, remembering the innermost function: own nodes
-        # stop at nested functions, lambdas and classes; a function's decorators, defaults and
-        # annotations belong to the enclosing scope. A function's body is a run of the pre-order
-        # walk: markers around its body statements record where it starts and ends.
+        # One depth-first traversal in source order. Each stack entry carries the list of own nodes
+        # of the innermost function (None outside functions and inside nested lambdas and classes):
+        # own nodes stop at nested functions, lambdas and classes; a function's decorators,
+        # defaults and annotations belong to the enclosing scope. A function's body is a run of the
+        # pre-order walk: markers around its body statements record where it starts and ends.
         all_nodes: list[ast.AST] = []
         functions: list[FunctionNode] = []
         self.own: dict[int, list[ast.AST]] = {}
         self.outer: dict[int, list[FunctionNode]] = {}
         spans: dict[int, list[int]] = {}
-        stack: list[tuple[Any, Any, Any, bool]] = [(tree, None, (), False)]
-        function_types = (ast.FunctionDef, ast.AsyncFunctionDef)
+        append = all_nodes.append
+        stack: list[tuple[Any, Any, Any]] = [(tree, None, ())]
+        pop, push = stack.pop, stack.append
+        function_types, scope_types, node_type = _FUNCTION_TYPES, _SCOPE_TYPES, ast.AST
         while stack:
-            node, owner, chain, inside_scope = stack.pop()
-            if node is None:  # a body marker: owner is the function, chain 0 = start, 1 = end
-                spans[id(owner)][chain] = len(all_nodes)
+            node, mine, chain = pop()
+            if node is None:  # a body marker: ``mine`` is the function, ``chain`` 0 = start, 1 = end
+                spans[id(mine)][chain] = len(all_nodes)
                 continue
-            all_nodes.append(node)
-            if owner is not None and not inside_scope:
-                self.own[id(owner)].append(node)
-            if isinstance(node, function_types):
+            append(node)
+            if mine is not None:
+                mine.append(node)
+            kind = node.__class__
+            if kind in function_types:
                 functions.append(node)
-                self.own[id(node)] = []
+                body_own = self.own[id(node)] = []
                 self.outer[id(node)] = list(chain)
                 spans[id(node)] = [0, 0]
                 first, last = node.body[0], node.body[-1]
                 body = set(map(id, node.body))
                 inner = (*chain, node)
-                children = []
+                entries: list[tuple[Any, Any, Any]] = []
                 for c in _children(node):
                     if c is first:
-                        children.append((None, node, 0, False))
-                    if id(c) in body:
-                        children.append((c, node, inner, False))
-                    else:
-                        children.append((c, owner, chain, inside_scope))
+                        entries.append((None, node, 0))
+                    entries.append((c, body_own, inner) if id(c) in body else (c, mine, chain))
                     if c is last:
-                        children.append((None, node, 1, False))
-            else:
-                nested = isinstance(node, (ast.Lambda, ast.ClassDef)) and owner is not None
-                scope = inside_scope or nested
-                children = [(c, owner, chain, scope) for c in _children(node)]
-            stack.extend(reversed(children))
+                        entries.append((None, node, 1))
+                stack.extend(reversed(entries))
+                continue
+            if kind in scope_types:
+                mine = None  # a lambda's or a class's nodes are not the enclosing function's own
+            # the children, pushed last first so that they come off the stack in source order
+            for name in reversed(node._fields):
+                value = getattr(node, name, None)
+                if value.__class__ is list:
+                    for v in reversed(value):
+                        if isinstance(v, node_type):
+                            push((v, mine, chain))
+                elif isinstance(value, node_type):
+                    push((value, mine, chain))
         self.nodes = tuple(all_nodes)
         self.functions = tuple(functions)
         self.spans = spans
         self.body: dict[int, tuple[ast.AST, ...]] = {}
         self.idents: dict[int, frozenset[str]] = {}
         self.by_type: dict[type, list[ast.AST]] | None = None
+
+
+_FUNCTION_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef})
+_SCOPE_TYPES = frozenset({ast.Lambda, ast.ClassDef})
 
 
 def _children(node: ast.AST) -> list[ast.AST]:
