@@ -11,6 +11,7 @@ from ..model import Category
 from ..rules.mock_data_response import MOCK_NAME
 from . import MigrationCommand
 from ._traversal import findall
+from ._route_handlers import dotted
 
 # Keys of a dict of numbers that are settings or paging, not statistics.
 _NOT_FIGURES = re.compile(r"(?i)page|limit|offset|size|version|count_per|max|min|ttl|timeout|retry")
@@ -162,7 +163,8 @@ class RemoveMockDataCommand(MigrationCommand):
             return updated_node
         stmt = updated_node.body[0]
         # return jsonify(MOCK) / return MOCK / return [{...}, {...}]
-        if isinstance(stmt, cst.Return) and stmt.value is not None:
+        if isinstance(stmt, cst.Return) and stmt.value is not None and not (
+                isinstance(stmt.value, cst.Call) and dotted(stmt.value.func) == "error_response"):  # its details are not data
             used = self._mock_in(stmt.value)
             if used is not None:
                 return self._replacement(original_node, used).with_changes(leading_lines=updated_node.leading_lines)

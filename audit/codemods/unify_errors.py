@@ -33,6 +33,52 @@ _HANDLER_REGISTRARS = {"errorhandler", "app_errorhandler", "register_error_handl
                        "needs_refresh_handler", "request_filter"}
 
 
+_REQUEST_SOURCES = {"files", "form", "args", "values", "json"}
+
+
+def _request_field(node: cst.CSTNode) -> str | None:
+    """``"file"`` for ``request.files.get("file")`` / ``request.form["file"]`` / ``request.get_json().get("k")``."""
+    if isinstance(node, cst.Call) and m.matches(node.func, m.Attribute(attr=m.Name("get"))) and node.args:
+        holder, key = node.func.value, string_value(node.args[0].value)
+    elif isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+        holder, key = node.value, string_value(node.slice[0].slice.value)
+    else:
+        return None
+    source = dotted(holder)
+    if key and (source in {f"request.{s}" for s in _REQUEST_SOURCES} or source == "request.get_json"):
+        return key
+    return None
+
+
+def _request_reads(func: cst.FunctionDef) -> dict[str, str]:
+    reads = {}
+    for assign in findall(func.body, m.Assign(targets=[m.AssignTarget(target=m.Name())])):
+        key = _request_field(assign.value)
+        if key:
+            reads[assign.targets[0].target.value] = key
+    return reads
+
+
+def _missing_field(test: cst.BaseExpression, reads: dict[str, str]) -> str | None:
+    """The request field an ``if`` finds missing: ``"k" not in request.files``, ``f is None``,
+    ``not f`` (``f = request.files.get("k")``), ``not request.form.get("k")``."""
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        if isinstance(target.operator, cst.NotIn) and dotted(target.comparator) in {f"request.{s}" for s in _REQUEST_SOURCES}:
+            return string_value(test.left)
+        if isinstance(target.operator, cst.Is) and m.matches(target.comparator, m.Name("None")):
+            test = test.left
+        else:
+            return None
+    elif isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test = test.expression
+    else:
+        return None
+    if isinstance(test, cst.Name):
+        return reads.get(test.value)
+    return _request_field(test)
+
+
 class UnifyErrorsCommand(MigrationCommand):
     """Rewrite error responses to ``error_response(status, message)``, the app's single JSON
     envelope ``{"success": false, "error": {"code", "message"}}``:
@@ -54,18 +100,29 @@ class UnifyErrorsCommand(MigrationCommand):
         self._derived: list[int] = []
         self._error_handlers: set[str] = set()  # functions registered by call as error handlers
         self._in_error_handler: list[bool] = []
+        self._request_reads: list[dict[str, str]] = []  # per function: local name -> request field it holds
+        self._missing: list[str | None] = []  # per enclosing if: the request field it finds missing
 
     def visit_Module(self, node: cst.Module) -> None:
         # app.register_error_handler(404, not_found) / login_manager.unauthorized_handler(fn)
         self._error_handlers = {dotted(c.args[-1].value) for c in findall(node, m.Call(func=m.Attribute(
             attr=m.Name(m.MatchIfTrue(lambda n: n in _HANDLER_REGISTRARS))))) if c.args}
 
+    def visit_If(self, node: cst.If) -> None:
+        self._missing.append(_missing_field(node.test, self._request_reads[-1] if self._request_reads else {}))
+
+    def leave_If(self, original_node, updated_node):
+        self._missing.pop()
+        return updated_node
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._request_reads.append(_request_reads(node))
         registered = any(dotted(d.decorator).rsplit(".", 1)[-1] in _HANDLER_REGISTRARS for d in node.decorators)
         self._in_error_handler.append(registered or node.name.value in self._error_handlers)
 
     def leave_FunctionDef(self, original_node, updated_node):
         self._in_error_handler.pop()
+        self._request_reads.pop()
         return updated_node
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
@@ -174,6 +231,16 @@ class UnifyErrorsCommand(MigrationCommand):
             if refusal is not None:
                 return refusal
         envelope = self._envelope(status, body)
+        missing = next((k for k in reversed(self._missing) if k), None)
+        if envelope is not None and status == 400 and missing and not any(
+                a.keyword and a.keyword.value in ("code", "details") for a in envelope.args):
+            # if "file" not in request.files: return ..., 400 -> a validation error naming the field
+            extra = cst.ensure_type(cst.parse_expression(
+                f'f(code="validation_error", details=[{{"field": "{missing}", "message": "Field required", '
+                f'"type": "missing"}}])'), cst.Call).args
+            args = [*envelope.args[:-1], envelope.args[-1].with_changes(
+                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))), *extra]
+            envelope = envelope.with_changes(args=args)
         return updated_node.with_changes(value=envelope) if envelope is not None else updated_node
 
     def _refusal(self, status: int, body: cst.CSTNode) -> cst.Raise | None:

@@ -36,7 +36,7 @@ def upload_file():
 def upload_image():
     f = request.files.get("file")
     if f is None:
-        return error_response(400, "file is required")
+        return error_response(400, "file is required", code="validation_error", details=[{"field": "file", "message": "Field required", "type": "missing"}])
     payload = f.read()
     try:
         meta = ImageUpload.model_validate({"filename": f.filename, "content_type": f.mimetype, "size": len(payload)})

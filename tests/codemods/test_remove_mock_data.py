@@ -69,3 +69,14 @@ def test_made_up_figures_and_sample_constants_become_503(apply):
     assert out.count('return error_response(503, "This data is not available right now.")') == 3
     assert "SAMPLE_SUMMARY" not in out
     assert 'return jsonify({"page": 1, "limit": 50}), DEFAULTS' in out and "DEFAULTS = {" in out
+
+
+def test_an_error_envelopes_details_are_not_mock_data(apply):
+    source = textwrap.dedent('''
+        @bp.post("/upload")
+        def upload():
+            if request.files.get("file") is None:
+                return error_response(400, "file is required", code="validation_error", details=[{"field": "file", "message": "Field required", "type": "missing"}])
+            return {"ok": True}
+        ''')
+    assert apply(Command, source) == source

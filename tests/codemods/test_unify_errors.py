@@ -77,3 +77,21 @@ def test_error_handlers_answer_with_the_envelope_never_raise(apply):
     assert 'return error_response(401, "log in first")' in out
     assert 'return error_response(403, "no")' in out
     assert 'raise Unauthorized("authentication required")' in out  # a guard still refuses by raising
+
+
+def test_a_missing_request_field_is_a_validation_error(apply):
+    out = apply(Command, '''
+        @bp.post("/upload")
+        def upload():
+            f = request.files.get("file")
+            if f is None:
+                return jsonify(error="file is required"), 400
+            if "title" not in request.form:
+                return {"error": "title is required"}, 400
+            if len(f.filename) > 100:
+                return {"error": "name too long"}, 400
+        ''')
+    assert ('return error_response(400, "file is required", code="validation_error", details=[{"field": "file", '
+            '"message": "Field required", "type": "missing"}])') in out
+    assert 'details=[{"field": "title"' in out
+    assert 'return error_response(400, "name too long")' in out
