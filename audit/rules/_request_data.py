@@ -234,17 +234,18 @@ def request_fed_parameters(tree: ast.Module, module: str, is_package: bool) -> s
     names = _project_names(tree, module, is_package)
     fed: set[str] = set()
     for fn in functions(tree):
+        # the calls of project functions first: a function that makes none feeds nothing, and
+        # needs no request-data analysis
+        calls = [(node, target) for node in body_walk(fn) if node.__class__ is ast.Call
+                 and (target := _callee(node.func, names, local_functions, module)) is not None]
+        if not calls:
+            continue
         handler = any(is_route_decorator(d) for d in fn.decorator_list)
         data = RequestData(fn, tree, handler=handler)
         if not data.tainted and not data.reads_request():
             continue
-        for node in data._nodes:
-            if not isinstance(node, ast.Call):
-                continue
-            target = _callee(node.func, names, local_functions, module)
-            if target is None:
-                continue
-            models = _param_models(fn)
+        models = _param_models(fn)
+        for node, target in calls:
             for i, arg in enumerate(node.args):
                 if not isinstance(arg, ast.Starred) and data.is_tainted(arg):
                     fed.add(f"{target}#{i}{_model_suffix(arg, models)}")

@@ -10,7 +10,7 @@ from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
 from ._syntax import (body_walk, call_qualname, functions, import_aliases, is_handler, is_test_file, keyword,
-                      last_name, mentions, names_in, nodes, own_nodes)
+                      last_name, mentions, names_in, nodes_of, own_nodes)
 
 # Outbound HTTP clients: module-level functions and methods of their client/session objects.
 CLIENT_MODULES = ("requests", "httpx", "urllib.request", "urllib3", "aiohttp", "pycurl", "http.client")
@@ -136,13 +136,16 @@ class SsrfRequestUrl(Rule):
         aliases = import_aliases(ctx.tree)
         clients = _client_names(ctx.tree, aliases)
         for fn in functions(ctx.tree):
+            # the outbound calls first: most functions make none, and need no request-data analysis
+            outbound = [node for node in own_nodes(fn)
+                        if node.__class__ is ast.Call and _is_outbound(node, aliases, clients)]
+            if not outbound:
+                continue
             data = RequestData.of(ctx, fn)
             if not data.tainted and not data.reads_request():
                 continue
             guarded = _guarded(fn)
-            for node in own_nodes(fn):
-                if not isinstance(node, ast.Call) or not _is_outbound(node, aliases, clients):
-                    continue
+            for node in outbound:
                 url = node.args[0] if node.args else keyword(node, "url")
                 if isinstance(node.func, ast.Attribute) and node.func.attr == "request" and len(node.args) > 1:
                     url = node.args[1]  # session.request("GET", url)
@@ -153,7 +156,7 @@ class SsrfRequestUrl(Rule):
 def _client_names(tree: ast.Module, aliases: dict[str, str]) -> set[str]:
     """Local names bound to HTTP client objects (``s = requests.Session()``, ``async with httpx.AsyncClient() as c``)."""
     names: set[str] = set()
-    for node in nodes(tree):
+    for node in nodes_of(tree, ast.Assign, ast.withitem):
         value, targets = None, []
         if isinstance(node, ast.Assign):
             value, targets = node.value, node.targets
