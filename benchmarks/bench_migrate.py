@@ -10,7 +10,8 @@ Over the same generated tree (benchmarks/generate.py) and in the same run, it ti
   ``transform_module_impl`` returns the tree unchanged, printed and written to a
   target folder, spread over the same number of processes.
 
-and prints files per second of both and the ratio, then the migration's stages (reading,
+and prints files per second of both and the ratio (wall clock, and CPU seconds, which
+other work on the machine disturbs less), then the migration's stages (reading,
 the route inventory through the map, the codemods, writing) so that a reader sees where
 the time goes. Target: the migration takes at most 3 x the no-op's time. The inventory
 starts cold (a fresh tree path, so no cache of the map applies); its cache is removed after.
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -78,18 +80,28 @@ def run_migration(src: Path, target: Path, jobs: int) -> Any:
     return migrate(src, target, jobs=jobs, progress=False)
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished child processes (the worker pools,
+    once shut down). The map's workers are children of its forkserver, not of this process:
+    with jobs > 1 the migration's CPU figure leaves them out; with --jobs 1 it is complete."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def measure(src: Path, workdir: Path, jobs: int) -> dict[str, Any]:
     files = sum(1 for _ in src.rglob("*.py"))
     figures: dict[str, Any] = {"files": files, "jobs": jobs}
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     changed = run_noop(src, workdir / "noop", jobs)
     figures["noop_s"] = time.perf_counter() - started
+    figures["noop_cpu_s"] = _cpu() - cpu
     print(f"  no-op codemod: {figures['noop_s']:.2f} s", file=sys.stderr, flush=True)
     figures["noop_changed"] = changed  # must be 0: libcst round-trips source exactly
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     try:
         result = run_migration(src, workdir / "migrated", jobs)
         figures["migrate_s"] = time.perf_counter() - started
+        figures["migrate_cpu_s"] = _cpu() - cpu
         figures["migrate_files_changed"] = len(getattr(result, "files_changed", []) or [])
         figures["migrate_stages"] = dict(getattr(result, "timings", {}) or {})
     except Exception as exc:  # an unfinished migration is a reported gap, not a crash
@@ -119,6 +131,10 @@ def report(f: dict[str, Any]) -> str:
                            f"inventory / rewrite = {stages['inventory_s'] / max(stages.get('rewrite_s', 0), 1e-9):.2f}")
             if "rewrite_cpu_s" in stages:
                 out.append(f"  codemods' CPU summed over the workers: {stages['rewrite_cpu_s']:.2f} s")
+        if f.get("noop_cpu_s") and f.get("migrate_cpu_s"):
+            note = "" if f["jobs"] == 1 else " (the map's forkserver workers not counted: exact with --jobs 1)"
+            out.append(f"CPU seconds: no-op {f['noop_cpu_s']:.2f}, migration {f['migrate_cpu_s']:.2f}, "
+                       f"ratio {f['migrate_cpu_s'] / f['noop_cpu_s']:.2f}{note}")
     else:
         out.append(f"full migration: n/a ({f.get('migrate_error')})")
     return "\n".join(out)
