@@ -18,12 +18,13 @@ Everything the migrated code calls into lives here, on top of well-kept librarie
   ``check_and_upgrade_password``: strength policy, slow salted hashing, and legacy (plain,
   md5, sha1, sha256) hashes still accepted and upgraded on the next login.
 * ``get_logger(name)``: a module logger that never writes passwords, tokens or secrets.
-* ``authenticate_socket`` / ``room_allowed``: Socket.IO authentication and the
-  room-membership hook.
+* ``authenticate_socket`` / ``room_allowed`` / ``set_room_membership_check``: Socket.IO
+  authentication and the room-membership hook (deny unless the app's rule allows).
 
 Configuration (``app.config`` first, then the environment): ``JWT_SECRET`` (required),
 ``RATELIMIT_STORAGE_URI`` (default ``memory://``), ``RATELIMIT_SENSITIVE`` (default
-``10 per minute``), ``MAX_CONTENT_LENGTH`` (default 5 MB), ``UPLOAD_ALLOWED_EXTENSIONS``.
+``10 per minute``), ``MAX_CONTENT_LENGTH`` (default 5 MB), ``UPLOAD_ALLOWED_EXTENSIONS``,
+``SOCKETIO_OPEN_ROOMS`` (default off: rooms the app's membership rule does not cover are refused).
 """
 
 from __future__ import annotations

@@ -27,3 +27,11 @@ def apply():
     def _apply(command, source, **migration):
         return run(command, source, **migration)[0]
     return _apply
+
+
+@pytest.fixture
+def apply_with_notes():
+    """Like ``apply``, returning (new source, libcst context) so that tests read the notes
+    (``context.warnings``). A fixture, because ``from conftest import run`` resolves to
+    whichever conftest is first on sys.path when several test folders run together."""
+    return run

@@ -2,7 +2,6 @@ import textwrap
 
 from audit.codemods import AuthHelper
 from audit.codemods.add_authentication import AddAuthenticationCommand as Command
-from conftest import run
 
 ROUTES = '''
 from flask import Blueprint
@@ -135,8 +134,8 @@ def remember_visit():
 '''
 
 
-def test_guards_of_another_credential_accept_the_bearer_jwt(apply):
-    out, context = run(Command, GUARDS)
+def test_guards_of_another_credential_accept_the_bearer_jwt(apply, apply_with_notes):
+    out, context = apply_with_notes(Command, GUARDS)
     # the token's identity first; the old lookup only without one; roles still checked
     assert ("def require_caller():\n    user_id = bearer_identity()\n    if user_id is None:\n"
             "        user_id = identify_caller()\n    if user_id is None:\n        return") in out

@@ -2,7 +2,6 @@ import textwrap
 
 from audit.codemods import SCHEMAS_KEY
 from audit.codemods.add_validation import AddValidationCommand as Command
-from conftest import run
 
 SOURCE = '''
 from flask import Blueprint, request
@@ -17,8 +16,8 @@ def create_group():
 '''
 
 
-def test_model_generated_and_applied():
-    out, context = run(Command, SOURCE, columns=(("Group", "name", "str"),), module="routes.groups")
+def test_model_generated_and_applied(apply_with_notes):
+    out, context = apply_with_notes(Command, SOURCE, columns=(("Group", "name", "str"),), module="routes.groups")
     models = context.scratch[SCHEMAS_KEY]
     body = models["GroupsCreateGroupBody"]
     assert "    name: str\n" in body and "    size: int\n" in body
@@ -33,14 +32,14 @@ def test_model_generated_and_applied():
     assert any("no type could be inferred for" in w and "extra" in w for w in context.warnings)
 
 
-def test_already_validated_unchanged():
+def test_already_validated_unchanged(apply_with_notes):
     source = textwrap.dedent('''
         @bp.route("/api/posts", methods=["POST"])
         def create_post():
             body = PostCreate.model_validate(request.get_json(silent=True) or {})
             return {"content": body.content}
         ''')
-    out, context = run(Command, source)
+    out, context = apply_with_notes(Command, source)
     assert out == source and SCHEMAS_KEY not in context.scratch
 
 

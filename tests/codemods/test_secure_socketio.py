@@ -1,7 +1,6 @@
 import textwrap
 
 from audit.codemods.secure_socketio import SecureSocketioCommand as Command
-from conftest import run
 
 
 def test_connect_authenticates_and_rooms_are_checked(apply):
@@ -57,8 +56,8 @@ def test_namespace_methods_on_event_handlers_and_open_cors(apply):
     assert out.count('if socket_identity() is None or not room_allowed(data["room"]):') == 2
 
 
-def test_the_apps_own_membership_check_is_reused_for_rooms(apply):
-    out, context = run(Command, '''
+def test_the_apps_own_membership_check_is_reused_for_rooms(apply, apply_with_notes):
+    out, context = apply_with_notes(Command, '''
         @socketio.on("join", namespace="/chat")
         def on_join(data):
             room = room_name(data["group_id"])
@@ -80,8 +79,8 @@ def test_the_apps_own_membership_check_is_reused_for_rooms(apply):
     assert apply(Command, out) == out
 
 
-def test_without_a_membership_notion_rooms_need_a_human(apply):
-    out, context = run(Command, '@sio.on("join")\ndef join(data):\n    join_room(data["room"])\n')
+def test_without_a_membership_notion_rooms_need_a_human(apply, apply_with_notes):
+    out, context = apply_with_notes(Command, '@sio.on("join")\ndef join(data):\n    join_room(data["room"])\n')
     assert 'if socket_identity() is None or not room_allowed(data["room"]):' in out
     assert any(w.startswith("secure-socketio: needs a human") and "set_room_membership_check" in w
                for w in context.warnings)
