@@ -188,6 +188,9 @@ class HardenPasswordsCommand(MigrationCommand):
             else:
                 self.import_security("verify_password")
                 check = _call("verify_password", stored, given)
+                self.note(f"line {self.line_of(original_node)}: old hashes still verify (verify_password) but are not "
+                          "re-hashed here: where the record is saved, store secure_password_hash(password) when "
+                          "the result's needs_rehash is true")
             if isinstance(updated_node.comparisons[0].operator, cst.NotEqual):
                 return cst.UnaryOperation(operator=cst.Not(), expression=check)
             return check

@@ -40,8 +40,8 @@ def test_already_secure_unchanged(apply):
     assert apply(Command, source) == source
 
 
-def test_policy_where_a_password_is_chosen_and_plain_sql_parameters_hashed(apply):
-    out = apply(Command, '''
+def test_policy_where_a_password_is_chosen_and_plain_sql_parameters_hashed(apply_with_notes):
+    out, context = apply_with_notes(Command, '''
         @app.post("/register")
         def register():
             data = request.get_json()
@@ -62,3 +62,4 @@ def test_policy_where_a_password_is_chosen_and_plain_sql_parameters_hashed(apply
     assert 'digest = secure_password_hash(require_strong_password(data["password"]))' in out
     assert 'generate_password_hash(require_strong_password(data["new_password"]))' in out
     assert 'return verify_password(stored, data["password"])' in out  # a login checks, never imposes the policy
+    assert any("not re-hashed here" in w for w in context.warnings)  # no record to upgrade: a human saves it
