@@ -67,7 +67,7 @@ def _assigned_name(stmt: cst.CSTNode) -> str | None:
 def accept_bearer_in_guard(func: cst.FunctionDef) -> tuple[cst.FunctionDef, str | None]:
     """Make a guard that checks another credential (a session, an API key) accept a valid
     bearer JWT too, without letting anything else through: (new function, what was done;
-    ``None`` when the function is no such guard, ``"human"`` when it could not be done safely).
+    ``None`` when the function is no such guard).
 
     * ``user_id = identify_caller()`` tested for absence before the 401: the JWT's identity
       comes first, the old lookup runs only without one, so everything the guard does with
@@ -76,8 +76,10 @@ def accept_bearer_in_guard(func: cst.FunctionDef) -> tuple[cst.FunctionDef, str 
       current_user.is_authenticated: abort(401)``): the 401 only when there is no valid JWT
       either; a test of a shared secret (``X-Admin-Token == ADMIN_TOKEN``) is a privilege,
       not an identity, so it stays as it is (``"privilege"``);
-    * otherwise (the guard goes on using what it checked, e.g. ``session["user_id"]``) the
-      function is left as it is, for a human."""
+    * a session guard (``if "uid" not in session: abort(401)``, then ``session["uid"]`` used):
+      the JWT's identity first, the session's without one (``"session"``);
+    * otherwise (the guard writes the session, or goes on using another credential it
+      checked) the function is left as it is, for a human (``"human"``)."""
     body = list(func.body.body)
     for index, stmt in enumerate(body):
         if not isinstance(stmt, cst.If) or not _refuses_401(stmt.body):
