@@ -54,6 +54,22 @@ def _refuses_401(block: cst.CSTNode) -> bool:
     return says_401 and bool(findall(block, m.Return() | m.Raise() | m.Call(func=m.Name("abort"))))
 
 
+_PRIVILEGE = re.compile(r"(?i)admin|staff|superuser|internal|service|root|operator|privileg|backoffice")
+
+
+def _privileged(func: cst.FunctionDef) -> bool:
+    """A guard of a privileged area (named so, or saying so in its strings): whoever passes
+    its credential is trusted beyond being a user."""
+    strings = [v for n in findall(func.body, m.SimpleString()) if isinstance(v := n.evaluated_value, str)]
+    return bool(_PRIVILEGE.search(func.name.value) or any(_PRIVILEGE.search(v) for v in strings))
+
+
+def _refuses(stmt: cst.CSTNode) -> bool:
+    """A further check after the first one: a 401/403 answer or an ``abort``/``raise``."""
+    return bool(findall(stmt, m.Integer("401") | m.Integer("403") | m.Raise() | m.Call(func=m.Name("abort")) | m.Name(
+        "Forbidden") | m.Name("Unauthorized")))
+
+
 def _names(node: cst.CSTNode) -> set[str]:
     return {n.value for n in findall(node, m.Name())}
 
@@ -78,6 +94,8 @@ def accept_bearer_in_guard(func: cst.FunctionDef) -> tuple[cst.FunctionDef, str 
       not an identity, so it stays as it is (``"privilege"``);
     * a session guard (``if "uid" not in session: abort(401)``, then ``session["uid"]`` used):
       the JWT's identity first, the session's without one (``"session"``);
+    * a guard that after its check only records the caller (``g.uid = row["user_id"]``)
+      and passes: a valid JWT records its identity there and passes first (``"identity"``);
     * otherwise (the guard writes the session, or goes on using another credential it
       checked) the function is left as it is, for a human (``"human"``)."""
     body = list(func.body.body)
@@ -85,9 +103,12 @@ def accept_bearer_in_guard(func: cst.FunctionDef) -> tuple[cst.FunctionDef, str 
         if not isinstance(stmt, cst.If) or not _refuses_401(stmt.body):
             continue
         tested = _names(stmt.test)
+        privileged = _privileged(func) and not any(_refuses(s) for s in body[index + 1:])
         for j in range(index - 1, -1, -1):
             name = _assigned_name(body[j])
             if name in tested and _IDENTITY_VAR.match(name):
+                if privileged:  # an admin key's owner: any user's token must not pass for one
+                    return func, "privilege"
                 lookup = body[j].body[0].value
                 code = cst.Module(body=[]).code_for_node(lookup)
                 first, fallback = cst.parse_module(
@@ -100,7 +121,12 @@ def accept_bearer_in_guard(func: cst.FunctionDef) -> tuple[cst.FunctionDef, str 
         later = [s for s in body[index + 1:] if not (isinstance(s, cst.If) and _refuses_401(s.body))]
         if any(flowing & _names(s) for s in later) or not tested - {"None", "True", "False"}:
             session_guard = _session_identity_first(func) if "session" in flowing else None
-            return (session_guard, "session") if session_guard is not None else (func, "human")
+            if session_guard is not None:
+                return session_guard, "session"
+            if privileged:
+                return func, "privilege"
+            token_first = _token_identity_first(func, body[index + 1:])
+            return (token_first, "identity") if token_first is not None else (func, "human")
         if not _identity_presence(stmt.test):
             # a shared secret (an admin token, a service key) proves a privilege, not who is
             # calling: any valid user token passing it would open the area to every user
@@ -112,6 +138,33 @@ def accept_bearer_in_guard(func: cst.FunctionDef) -> tuple[cst.FunctionDef, str 
                 new_body[k] = s.with_changes(test=_unless_bearer(s.test))
         return func.with_changes(body=func.body.with_changes(body=new_body)), "check"
     return func, None
+
+
+def _token_identity_first(func: cst.FunctionDef, after_check: list[cst.BaseStatement]) -> cst.FunctionDef | None:
+    """A guard that, once its credential passed, only records who is calling (``g.uid =
+    row["user_id"]``) and lets the request through: a valid bearer JWT records its identity
+    the same way and passes first. None when the guard does anything else after the check
+    (a role test, a lookup): skipping that could open something."""
+    targets, passes = [], None
+    for stmt in after_check:
+        small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 else None
+        if isinstance(small, cst.Assign) and len(small.targets) == 1 and m.matches(
+                small.targets[0].target, m.Attribute(value=m.Name("g"))) and _IDENTITY_VAR.match(
+                small.targets[0].target.attr.value):
+            targets.append(small.targets[0].target.attr.value)
+        elif isinstance(small, cst.Return) and passes is None and stmt is after_check[-1]:
+            passes = stmt
+        else:
+            return None
+    if not targets:
+        return None
+    records = "".join(f"    g.{attr} = caller_id\n" for attr in targets)
+    returns = cst.Module(body=[]).code_for_node(passes).strip() if passes is not None else "return None"
+    block = cst.parse_module(f"caller_id = bearer_identity()\nif caller_id is not None:\n{records}    {returns}\n").body
+    body = list(func.body.body)
+    start = 1 if body and m.matches(body[0], m.SimpleStatementLine(body=[m.Expr(m.SimpleString())])) else 0
+    body[start:start] = block
+    return func.with_changes(body=func.body.with_changes(body=body))
 
 
 class _SessionKeyReads(cst.CSTTransformer):

@@ -177,3 +177,28 @@ def test_jwt_guards_and_handlers_are_not_rewritten(apply):
             return {"token": issue(user)}
         ''')
     assert apply(Command, source) == source
+
+
+def test_a_guard_that_only_records_the_caller_lets_a_token_identify_first(apply_with_notes):
+    out, context = apply_with_notes(Command, '''
+        @app.before_request
+        def authenticate():
+            """API keys identify the caller."""
+            key = request.headers.get("X-API-Key")
+            row = db.execute("SELECT user_id FROM keys WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                return {"message": "bad key"}, 401
+            g.uid = row["user_id"]
+
+        @admin_bp.before_request
+        def admin_key():
+            row = db.execute("SELECT user_id FROM admin_keys WHERE key = ?", (request.headers["X-Key"],)).fetchone()
+            if row is None:
+                abort(401)
+            g.uid = row["user_id"]
+        ''')
+    assert ('"""API keys identify the caller."""\n    caller_id = bearer_identity()\n    if caller_id is not None:\n'
+            '        g.uid = caller_id\n        return None\n    key = request.headers.get("X-API-Key")') in out
+    # an admin key's owner is trusted beyond being a user: any user's token must not pass for one
+    assert "def admin_key():\n    row = db.execute" in out
+    assert any("admin_key() checks a shared secret" in w for w in context.warnings)
