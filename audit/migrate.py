@@ -171,7 +171,7 @@ def migrate_source(source: str, migration: MigrationContext, commands: Iterable[
         outcome.reason = f"cannot parse: {str(exc).splitlines()[0]}"
         return outcome
     code = source
-    handler_memo: list = [None]
+    handler_memo: list = [None, {}]
     printer = ModulePrinter()
     for command in commands:
         if not command.may_change(code):

@@ -308,3 +308,27 @@ def test_libcst_import_visitors_used_without_the_matcher_scan_carry_no_matcher_d
     visitor = _TopLevelAddImports(CodemodContext(), [])
     assert visitor._matchers == {} and "visit_Module" in dir(visitor)  # dir is only empty while constructing
     assert isinstance(_RemoveImports(CodemodContext()), RemoveImportsVisitor)
+
+
+def test_handler_search_per_statement_with_a_cache_finds_what_one_walk_finds():
+    from audit.codemods._route_handlers import gather_handlers
+
+    def found(visitor):
+        return [(h.qualname, h.paths, h.methods) for h in visitor.handlers.values()]
+
+    files = [*sorted((ROOT / "legacy_app").rglob("*.py")), *sorted((ROOT / "tests" / "fixtures").rglob("*.py"))]
+    sources = [p.read_text(encoding="utf-8") for p in files]
+    sources.append("from flask.views import MethodView\n\n\nclass Items(MethodView):\n    def get(self):\n        pass\n\n"
+                   "    def post(self):\n        pass\n\n\nbp.add_url_rule('/items', view_func=Items.as_view('items'), "
+                   "methods=['GET'])\n\n\n@bp.route('/a', methods=['POST'])\n@bp.get('/b')\ndef a():\n    pass\n\n\n"
+                   "bp.add_url_rule('/c', 'c', a)\n")
+    some = 0
+    for source in sources:
+        cache: dict = {}
+        tree = cst.parse_module(source)
+        expected = found(gather_handlers(tree, source))
+        assert found(gather_handlers(tree, source, cache)) == expected
+        changed = transform(tree, _Recorder())  # some statements rebuilt, the others kept
+        assert found(gather_handlers(changed, changed.code, cache)) == found(gather_handlers(changed, changed.code))
+        some += bool(expected)
+    assert some >= 5

@@ -117,9 +117,10 @@ class MigrationCommand(VisitorBasedCodemodCommand):
     ONLY_IN_HANDLERS: ClassVar[bool] = False
     #: Positions are only needed for the line numbers in notes: resolved lazily by line_of.
     METADATA_DEPENDENCIES = ()
-    #: Set by the driver to a one-slot list shared by the codemods of one file: the route
-    #: handlers found in a tree are reused by the next codemod when it gets the same tree
-    #: (the driver passes a tree on unchanged when a codemod changed nothing).
+    #: Set by the driver to a list shared by the codemods of one file: [0] the route handlers
+    #: found in a tree, reused by the next codemod when it gets the same tree (the driver
+    #: passes a tree on unchanged when a codemod changed nothing); [1] (optional) a dict in
+    #: which each top-level statement's handlers are kept while the statement is unchanged.
     handler_memo: list | None = None
     #: Set by the driver to the code of the tree it transforms (saves printing it to search it).
     source: str | None = None
@@ -295,7 +296,9 @@ class MigrationCommand(VisitorBasedCodemodCommand):
             merged.setdefault(route.handler, []).append(route)
         known = set(merged)
         # The module's own decorators fill in what the inventory did not list.
-        for route in routes_of_module(self.module, self.migration.file, self.migration.config, self.source):
+        statements = self.handler_memo[1] if self.handler_memo is not None and len(self.handler_memo) > 1 else None
+        for route in routes_of_module(self.module, self.migration.file, self.migration.config, self.source,
+                                      statements):
             if route.handler not in known:
                 merged.setdefault(route.handler, []).append(route)
         return merged
@@ -477,15 +480,17 @@ def _prunable(cls: type) -> tuple[type, ...]:
 
 def _pruned(cls: type, node_type: type) -> bool:
     """``issubclass(node_type, _prunable(cls))``, memoised (the ABC checks cost more than the visit)."""
-    key = (cls, node_type)
+    known = _PRUNED.get(cls)
+    if known is None:
+        known = _PRUNED[cls] = {}
     try:
-        return _PRUNED[key]
+        return known[node_type]
     except KeyError:
-        _PRUNED[key] = found = issubclass(node_type, _prunable(cls))
+        known[node_type] = found = issubclass(node_type, _prunable(cls))
         return found
 
 
-_PRUNED: dict[tuple[type, type], bool] = {}
+_PRUNED: dict[type, dict[type, bool]] = {}  # codemod class -> node type -> pruned
 
 
 def _subclasses(cls: type) -> list[type]:

@@ -17,7 +17,7 @@ import libcst.matchers as m
 
 from ..config import Config
 from ..model import Route
-from ._traversal import visit
+from ._traversal import TRIVIA_TYPES, visit
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 _VIEW_BASES = {"MethodView", "View", "Resource"}
@@ -123,7 +123,7 @@ class GatherRouteHandlersVisitor(cst.CSTVisitor):
     def on_visit(self, node: cst.CSTNode) -> bool:
         descend = super().on_visit(node)
         if self._calls:
-            return descend
+            return descend and node.__class__ not in TRIVIA_TYPES  # (whitespace holds no call)
         return descend and isinstance(node, _HOLDS_DEFS)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
@@ -194,19 +194,46 @@ _HOLDS_DEFS = (cst.Module, cst.IndentedBlock, cst.ClassDef, cst.If, cst.Else, cs
                cst.Match, cst.MatchCase)
 
 
-def gather_handlers(module: cst.Module, source: str | None = None) -> GatherRouteHandlersVisitor:
+def gather_handlers(module: cst.Module, source: str | None = None,
+                    cache: dict | None = None) -> GatherRouteHandlersVisitor:
     """The handlers of ``module``; ``source`` is its code when the caller has it (printing
-    the module only to look for ``add_url_rule`` costs more than the search)."""
-    visitor = GatherRouteHandlersVisitor(calls="add_url_rule" in (module.code if source is None else source))
-    visit(module, visitor)
-    return visitor
+    the module only to look for ``add_url_rule`` costs more than the search).
+
+    With a ``cache`` (a dict kept for one file), each top-level statement is searched once
+    and its findings reused while the statement is the same object: the codemods of a file
+    leave the statements they do not change as they are, so after a change only the changed
+    statements are searched again. Same handlers, in the same order, as one walk."""
+    calls = "add_url_rule" in (module.code if source is None else source)
+    if cache is None:
+        visitor = GatherRouteHandlersVisitor(calls=calls)
+        visit(module, visitor)
+        return visitor
+    total = GatherRouteHandlersVisitor(calls=calls)
+    total.visit_Module(module)
+    for stmt in module.body:
+        hit = cache.get((id(stmt), calls))
+        if hit is None or hit[0] is not stmt:
+            part = GatherRouteHandlersVisitor(calls=calls)
+            part.visit_Module(module)
+            visit(stmt, part)
+            hit = cache[(id(stmt), calls)] = (stmt, part)  # (the statement kept: its id stays its own)
+        part = hit[1]
+        for name, handler in part.handlers.items():
+            merged = total.handlers.setdefault(name, Handler(name))
+            merged.paths += handler.paths
+            merged.methods += handler.methods
+        total.view_classes.update(part.view_classes)
+        total._pending_views += part._pending_views
+    total.leave_Module(module)
+    return total
 
 
-def routes_of_module(module: cst.Module, file: str, config: Config, source: str | None = None) -> list[Route]:
+def routes_of_module(module: cst.Module, file: str, config: Config, source: str | None = None,
+                     cache: dict | None = None) -> list[Route]:
     """The routes one module declares, with ``public``/``sensitive`` judged on the paths as
     written (blueprint prefixes are unknown to a single file; the inventory knows them)."""
     routes = []
-    for handler in gather_handlers(module, source).handlers.values():
+    for handler in gather_handlers(module, source, cache).handlers.values():
         for path in handler.paths:
             for method in handler.methods or ["GET"]:
                 routes.append(Route(method=method, path=path, file=file, line=0, handler=handler.qualname,

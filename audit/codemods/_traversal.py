@@ -28,7 +28,7 @@ from typing import Any, Callable
 import libcst as cst
 from libcst import FlattenSentinel, MaybeSentinel, RemovalSentinel
 
-__all__ = ["children", "children_plan", "findall", "parents", "transform", "visit"]
+__all__ = ["TRIVIA_NAMES", "TRIVIA_TYPES", "children", "children_plan", "findall", "parents", "transform", "visit"]
 
 _REQUIRED, _OPTIONAL, _SENTINEL, _SEQUENCE, _BODY, _EITHER = range(6)  # (_EITHER: node or sequence)
 _KINDS = {"visit_required": _REQUIRED, "visit_optional": _OPTIONAL, "visit_sentinel": _SENTINEL,
@@ -178,7 +178,7 @@ def transform(node: cst.CSTNode, visitor: cst.CSTTransformer) -> Any:
                         kind = _REQUIRED if isinstance(value, cst.CSTNode) else _SEQUENCE
                     if kind == _REQUIRED:
                         new = walk(value)
-                        if isinstance(new, (RemovalSentinel, FlattenSentinel)):
+                        if new is not value and isinstance(new, (RemovalSentinel, FlattenSentinel)):
                             raise _sequence_error(value, type(new).__name__)
                     elif kind == _OPTIONAL or kind == _SENTINEL:
                         if value is None or isinstance(value, MaybeSentinel):
@@ -197,7 +197,7 @@ def transform(node: cst.CSTNode, visitor: cst.CSTTransformer) -> Any:
                 if changes:
                     updated = node.with_changes(**changes)
         result = on_leave(node, updated)
-        if not isinstance(result, (cst.CSTNode, RemovalSentinel, FlattenSentinel)):
+        if result is not updated and not isinstance(result, (cst.CSTNode, RemovalSentinel, FlattenSentinel)):
             raise cst.CSTValidationError("Expected a node of type CSTNode or a RemovalSentinel, "
                                          f"but got a return value of {type(result).__name__}")
         return result
@@ -271,14 +271,40 @@ def findall(tree: Any, matcher: Any) -> list[cst.CSTNode]:
     types = _matcher_types(matcher) if isinstance(tree, cst.CSTNode) else None
     if types is None:  # a sentinel, a metadata wrapper, a predicate matcher: libcst's own search
         return list(m.findall(tree, matcher))
+    # Whitespace and punctuation subtrees hold only more of the same: not searched for other types.
+    skip = frozenset() if types & TRIVIA_NAMES else TRIVIA_TYPES
     found: list[cst.CSTNode] = []
     stack = [tree]
     while stack:
         node = stack.pop()
         if type(node).__name__ in types and m.matches(node, matcher):
             found.append(node)
-        stack.extend(reversed(children(node)))
+        kids = children(node)
+        if kids:
+            stack.extend(reversed([kid for kid in kids if kid.__class__ not in skip] if skip else kids))
     return found
+
+
+def _trivia_types() -> frozenset[type]:
+    """Whitespace, comments, newlines, punctuation and operators, with their subclasses:
+    node types whose subtrees hold nothing but more of them."""
+    roots: tuple[type, ...] = (
+        cst.BaseParenthesizableWhitespace, cst.TrailingWhitespace, cst.EmptyLine, cst.Newline, cst.Comment,
+        cst.Comma, cst.Dot, cst.Colon, cst.Semicolon, cst.AssignEqual, cst.ImportStar, cst.Asynchronous,
+        cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket, cst.LeftCurlyBrace,
+        cst.RightCurlyBrace, cst.BaseUnaryOp, cst.BaseBinaryOp, cst.BaseBooleanOp, cst.BaseCompOp, cst.BaseAugOp,
+    )
+    found: set[type] = set()
+    todo = list(roots)
+    while todo:
+        cls = todo.pop()
+        found.add(cls)
+        todo += cls.__subclasses__()
+    return frozenset(found)
+
+
+TRIVIA_TYPES = _trivia_types()
+TRIVIA_NAMES = frozenset(t.__name__ for t in TRIVIA_TYPES)
 
 
 def visit(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
