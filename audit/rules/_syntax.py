@@ -165,7 +165,7 @@ class _Index:
         self.spans = spans
         self.body: dict[int, tuple[ast.AST, ...]] = {}
         self.idents: dict[int, frozenset[str]] = {}
-        self.by_type: dict[type, list[ast.AST]] | None = None
+        self.by_type: dict[type, tuple[list[ast.AST], list[int]]] | None = None  # kind -> (nodes, positions)
 
 
 _FUNCTION_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef})
@@ -188,16 +188,25 @@ def _children(node: ast.AST) -> list[ast.AST]:
 
 def nodes_of(tree: ast.AST, *types: type) -> list[ast.AST]:
     """The nodes of ``tree`` of the given types, in ``nodes(tree)`` order (grouped once per tree)."""
-    index = _index(tree) if nodes(tree) is not None else None
+    index = _index(tree)
     groups = index.by_type
     if groups is None:
         groups = index.by_type = {}
-        for n in index.nodes:
-            groups.setdefault(n.__class__, []).append(n)
+        for position, n in enumerate(index.nodes):
+            group = groups.get(n.__class__)
+            if group is None:
+                group = groups[n.__class__] = ([], [])
+            group[0].append(n)
+            group[1].append(position)
     if len(types) == 1:
-        return groups.get(types[0], [])
-    wanted = set(types)
-    return [n for n in index.nodes if n.__class__ in wanted]
+        found = groups.get(types[0])
+        return found[0] if found is not None else []
+    # several kinds: their groups merged back into walk order by position
+    chosen = [groups[t] for t in dict.fromkeys(types) if t in groups]
+    if len(chosen) == 1:
+        return chosen[0][0]
+    merged = sorted((position, i, k) for k, (_, positions) in enumerate(chosen) for i, position in enumerate(positions))
+    return [chosen[k][0][i] for _, i, k in merged]
 
 
 _INDEX = "_workbench_index"  # the attribute of a tree (and of its functions) holding its index

@@ -153,7 +153,8 @@ def _is_guard(fn: FunctionNode) -> bool:
     """A function that checks credentials: named so, or reading one and rejecting without it."""
     if AUTH_FUNCTION.search(fn.name):
         return True
-    mentions = any(CREDENTIAL.search(n) for n in identifiers(fn))
+    # one search over the names joined by spaces (no credential word spans a space)
+    mentions = CREDENTIAL.search(" ".join(identifiers(fn))) is not None
     return mentions and any(rejects(stmt) for stmt in fn.body)
 
 
