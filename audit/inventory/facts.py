@@ -310,6 +310,7 @@ def _own_and_nested(node: ast.AST) -> tuple[list[ast.AST], list[ast.AST]]:
     return own, nested
 
 
+_ASSIGNMENTS = frozenset({ast.Assign, ast.AnnAssign, ast.NamedExpr})
 _NESTED_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
 
 
@@ -521,14 +522,19 @@ class _FunctionAnalysis:
                 self._param_marker(p, v)
         own, nested = _own_and_nested(node)  # one walk, reused by every pass below
         nodes = own + nested  # a decorator decides in its nested wrapper: analyse both
-        statements = {id(sub.value) for sub in own if isinstance(sub, ast.Expr) and isinstance(sub.value, ast.Call)}
+        statements, own_calls = set(), []
         for sub in own:
-            if isinstance(sub, ast.Call):
-                record_call(self.registrations, sub, fn.qual, statement=id(sub) in statements)
+            kind = sub.__class__
+            if kind is ast.Call:
+                own_calls.append(sub)
+            elif kind is ast.Expr and sub.value.__class__ is ast.Call:
+                statements.add(id(sub.value))
+        for sub in own_calls:
+            record_call(self.registrations, sub, fn.qual, statement=id(sub) in statements)
         self._branches_by_node = self._method_branches(nodes) if self.request_names else {}
         self._unconditional: set[str] = set()
         # names bound to request data / credentials, in source order
-        assignments = [n for n in nodes if isinstance(n, (ast.Assign, ast.AnnAssign, ast.NamedExpr))]
+        assignments = [n for n in nodes if n.__class__ in _ASSIGNMENTS]
         assignments.sort(key=lambda n: (n.lineno, n.col_offset))
         for sub in assignments:
             if isinstance(sub, ast.Assign) and len(sub.targets) == 1:
