@@ -13,6 +13,7 @@ re-map after a one-file change re-analyses that file only.
 from __future__ import annotations
 
 import ast
+import functools
 import gc
 import hashlib
 import importlib
@@ -335,6 +336,25 @@ def rules_chunk(items: list[tuple[str, str, str, list[Route]]], project: Project
 
 # ------------------------------------------------------------------ the map
 
+def _without_cyclic_gc(func: Callable) -> Callable:
+    """Run ``func`` with the cyclic garbage collector off: its full passes would walk every node
+    of the parsed trees again and again (a third of the parse time on a large tree), and the
+    analysis makes little cyclic garbage (trees and their indexes are released explicitly)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return wrapper
+
+
+@_without_cyclic_gc
 def run_map(
     src: str | Path,
     *,
@@ -351,33 +371,6 @@ def run_map(
 ) -> MapResult:
     """Map ``src`` (read only): see the module docstring for the stages. ``rules=False`` gives the
     route inventory alone (no rule runs, no findings of ours): what the migration needs."""
-    # The cyclic garbage collector is off while the map works: its full passes would walk every
-    # node of the parsed trees again and again (a third of the parse time on a large tree), and
-    # the analysis makes little cyclic garbage (trees and their indexes are released explicitly).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _run_map(src, out=out, config=config, jobs=jobs, bandit=bandit, semgrep=semgrep, cache=cache,
-                        progress=progress, formats=formats, cache_dir=cache_dir, rules=rules)
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _run_map(
-    src: str | Path,
-    *,
-    out: str | Path | None = None,
-    config: str | Path | Config | None = None,
-    jobs: int | None = None,
-    bandit: bool = True,
-    semgrep: bool = True,
-    cache: bool = True,
-    progress: bool | None = None,
-    formats: str = "all",
-    cache_dir: str | Path | None = None,
-    rules: bool = True,
-) -> MapResult:
     started = time.perf_counter()
     src = Path(src)
     if not src.exists():

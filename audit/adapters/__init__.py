@@ -29,6 +29,29 @@ def find_executable(name: str) -> str | None:
     return shutil.which(name)
 
 
+class ToolTimedOut(ToolError):
+    """The tool ran past its time limit."""
+
+
+def run_for_json(name: str, cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> tuple[dict, int]:
+    """Run one scanner command and read the JSON report it prints: (report, exit status).
+    Raises ToolTimedOut, or ToolError when it cannot start or prints no JSON report."""
+    import json
+    import subprocess
+
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env)
+    except subprocess.TimeoutExpired:
+        raise ToolTimedOut(f"{name} timed out after {timeout:.0f}s") from None
+    except OSError as exc:
+        raise ToolError(f"{name} could not start: {exc}") from None
+    try:
+        return json.loads(proc.stdout), proc.returncode
+    except json.JSONDecodeError:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        raise ToolError(f"{name} failed (exit {proc.returncode}): {' '.join(tail)[:500]}") from None
+
+
 def relative_path(path: str, src: Path) -> str:
     """``path`` (absolute, or relative to the working directory or to src) relative to src, forward slashes."""
     p = Path(path)

@@ -9,16 +9,14 @@ workbench's WB301 uses (``token_type = "bearer"`` is not a secret).
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..model import Category, Finding, Severity
 from ..rules._secret_names import is_secret_name
-from . import SourceLines, ToolError, find_executable, relative_path, tool_version
+from . import SourceLines, ToolError, find_executable, relative_path, run_for_json, tool_version
 
 __all__ = ["BANDIT_CATEGORIES", "available", "parse", "run", "version"]
 
@@ -105,21 +103,10 @@ def run(src: Path, files: list[str] | None = None, jobs: int = 1, timeout: float
     def one(chunk: list[str]) -> dict:
         cmd = [exe, "-f", "json", "-q", "-x", excludes]
         cmd += ["-r", *chunk] if files is None else chunk
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=src,
-                                  env={**os.environ, "PYTHONWARNINGS": "ignore"})
-        except subprocess.TimeoutExpired:
-            raise ToolError(f"bandit timed out after {timeout:.0f}s") from None
-        except OSError as exc:
-            raise ToolError(f"bandit could not start: {exc}") from None
-        # Exit status 1 means "issues found"; anything else without a JSON report is a failure.
-        try:
-            report = json.loads(proc.stdout)
-        except json.JSONDecodeError:
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-            raise ToolError(f"bandit failed (exit {proc.returncode}): {' '.join(tail)[:500]}") from None
-        if proc.returncode not in (0, 1):
-            raise ToolError(f"bandit failed (exit {proc.returncode})")
+        # Exit status 1 means "issues found"; anything else is a failure.
+        report, status = run_for_json("bandit", cmd, src, {**os.environ, "PYTHONWARNINGS": "ignore"}, timeout)
+        if status not in (0, 1):
+            raise ToolError(f"bandit failed (exit {status})")
         return report
 
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(targets)))) as pool:

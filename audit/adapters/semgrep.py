@@ -7,15 +7,13 @@ off, and HOME/XDG folders point at a writable scratch folder when the real ones 
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import subprocess
 import tempfile
 from pathlib import Path
 
 from ..model import Category, Finding, Severity
-from . import SourceLines, ToolError, find_executable, relative_path, tool_version
+from . import SourceLines, ToolError, ToolTimedOut, find_executable, relative_path, run_for_json, tool_version
 
 __all__ = ["RULES_DIR", "available", "parse", "run", "version"]
 
@@ -40,10 +38,6 @@ _ENGINES = ("osemgrep", "pysemgrep")
 _ENGINE_FLAGS = {"osemgrep": ["--experimental"], "pysemgrep": []}
 
 
-class _TimedOut(ToolError):
-    pass
-
-
 def _engines() -> list[str]:
     forced = os.environ.get("WORKBENCH_SEMGREP_ENGINE")
     if forced in _ENGINES:
@@ -53,21 +47,11 @@ def _engines() -> list[str]:
 
 def _scan(cmd: list[str], src: Path, env: dict[str, str], timeout: float) -> dict:
     """One semgrep run: its JSON report, or ToolError."""
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=src, env=env)
-    except subprocess.TimeoutExpired:
-        raise _TimedOut(f"semgrep timed out after {timeout:.0f}s") from None
-    except OSError as exc:
-        raise ToolError(f"semgrep could not start: {exc}") from None
-    try:
-        report = json.loads(proc.stdout)
-    except json.JSONDecodeError:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        raise ToolError(f"semgrep failed (exit {proc.returncode}): {' '.join(tail)[:500]}") from None
+    report, status = run_for_json("semgrep", cmd, src, env, timeout)
     # Exit 1 only means findings with --error; 2+ with a JSON report lists errors (bad rule, bad file).
     fatal = [e for e in report.get("errors", []) if str(e.get("level", "")).lower() == "error"
              and not e.get("path")]
-    if proc.returncode >= 2 and fatal:
+    if status >= 2 and fatal:
         raise ToolError(f"semgrep failed: {fatal[0].get('message', '')[:500]}")
     return report
 
@@ -136,7 +120,7 @@ def run(src: Path, files: list[str] | None = None, jobs: int = 1, timeout: float
                 try:
                     report = _scan([exe, *args[:1], *_ENGINE_FLAGS[engine], *args[1:]], src, env, timeout)
                     break
-                except _TimedOut:
+                except ToolTimedOut:
                     raise  # (the other front end would take as long)
                 except ToolError:
                     if engine == engines[-1]:

@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from ..rules._syntax import child_nodes
+
 __all__ = ["Call", "ClassFacts", "FileFacts", "FunctionFacts", "Opaque", "Param", "Ref", "gather_file_facts"]
 
 
@@ -304,7 +306,7 @@ def _own_and_nested(node: ast.AST) -> tuple[list[ast.AST], list[ast.AST]]:
                     while inner:  # the nested definition's whole subtree
                         m = inner.pop()
                         nested.append(m)
-                        inner.extend(_children(m))
+                        inner.extend(child_nodes(m))
                 else:
                     stack.append(child)
     return own, nested
@@ -312,20 +314,6 @@ def _own_and_nested(node: ast.AST) -> tuple[list[ast.AST], list[ast.AST]]:
 
 _ASSIGNMENTS = frozenset({ast.Assign, ast.AnnAssign, ast.NamedExpr})
 _NESTED_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
-
-
-def _children(node: ast.AST) -> list[ast.AST]:
-    """``ast.iter_child_nodes`` as a list, without its generator overhead (a hot loop here)."""
-    out: list[ast.AST] = []
-    for name in node._fields:
-        value = getattr(node, name, None)
-        if value.__class__ is list:
-            for v in value:  # (a plain loop: faster than extend() over a generator)
-                if isinstance(v, ast.AST):
-                    out.append(v)
-        elif isinstance(value, ast.AST):
-            out.append(value)
-    return out
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:

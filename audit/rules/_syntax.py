@@ -141,7 +141,7 @@ class _Index:
                 body = set(map(id, node.body))
                 inner = (*chain, node)
                 entries: list[tuple[Any, Any, Any]] = []
-                for c in _children(node):
+                for c in child_nodes(node):
                     if c is first:
                         entries.append((None, node, 0))
                     entries.append((c, body_own, inner) if id(c) in body else (c, mine, chain))
@@ -172,7 +172,7 @@ _FUNCTION_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef})
 _SCOPE_TYPES = frozenset({ast.Lambda, ast.ClassDef})
 
 
-def _children(node: ast.AST) -> list[ast.AST]:
+def child_nodes(node: ast.AST) -> list[ast.AST]:
     """``ast.iter_child_nodes`` without its generator overhead (the index's hot loop)."""
     out: list[ast.AST] = []
     for name in node._fields:
