@@ -354,15 +354,6 @@ def test_refuses_to_start_without_jwt_secret(name, migrated, tmp_path):
 
 # --- the map of the result ------------------------------------------------------------------------
 
-# Findings the codemods' categories still show on a migrated fixture, each with why (the
-# map's side, not the migration's): they may disappear, nothing else may appear.
-KNOWN_MAP_GAPS = {
-    ("flask_methodview", "WB130", "account/views.py"): (
-        "the inventory does not read a MethodView method's own @limiter.limit decorator (the limit works: "
-        "test_sensitive_route_is_rate_limited)"),
-}
-
-
 @pytest.mark.parametrize("name", sorted(FIXTURES))
 def test_map_of_the_result_has_nothing_left_in_the_handled_categories(name, migrated):
     import audit
@@ -370,8 +361,7 @@ def test_map_of_the_result_has_nothing_left_in_the_handled_categories(name, migr
     target, _ = migrated(name)
     handled = {category for codemod in all_codemods() for category in codemod.FIXES}
     result = audit.map(target, bandit=False, semgrep=False, cache=False, jobs=1)
-    left = [f for f in result.finding_list if not f.suppressed and f.category in handled
-            and (name, f.rule_id, f.file) not in KNOWN_MAP_GAPS]
+    left = [f for f in result.finding_list if not f.suppressed and f.category in handled]
     assert not left, "\n".join(f"{f.rule_id} {f.category.value} {f.file}:{f.line} {f.message}" for f in left)
 
 
