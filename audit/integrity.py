@@ -415,10 +415,14 @@ def probe_command(app_dir: Path, result: Path, factory: str | None = None, modul
     return cmd
 
 
-def probe_env(extra: dict[str, str] | None, workdir: Path) -> dict[str, str]:
-    """The probe's environment: ours, a throwaway SQLite database, a JWT secret, ``audit`` importable."""
+def probe_env(extra: dict[str, str] | None, workdir: Path, app_dir: Path | None = None) -> dict[str, str]:
+    """The probe's environment: ours, a throwaway SQLite database, a JWT secret (and a random
+    value for every other variable the app's MIGRATION.json lists under ``required_env``),
+    ``audit`` importable."""
     env = dict(os.environ)
     env.setdefault("JWT_SECRET", "workbench-verify-" + os.urandom(16).hex())
+    for name in _required_env(app_dir):
+        env.setdefault(name, "workbench-verify-" + os.urandom(16).hex())
     env["DATABASE_URL"] = f"sqlite:///{workdir / 'verify.db'}"
     env["UPLOAD_DIR"] = str(workdir / "uploads")
     (workdir / "uploads").mkdir(exist_ok=True)
@@ -429,13 +433,24 @@ def probe_env(extra: dict[str, str] | None, workdir: Path) -> dict[str, str]:
     return env
 
 
+def _required_env(app_dir: Path | None) -> list[str]:
+    """The variables a migrated app's MIGRATION.json says it needs at start-up."""
+    if app_dir is None:
+        return []
+    try:
+        report = json.loads((Path(app_dir) / "MIGRATION.json").read_text(encoding="utf-8"))
+        return [str(name) for name in report.get("required_env", [])]
+    except (OSError, ValueError, AttributeError, TypeError):
+        return []  # not a migrated app, or an unreadable report: nothing more to provide
+
+
 def run_probe(app_dir: Path, factory: str | None, modules: list[str], env: dict[str, str] | None,
               timeout: float, plan: dict[str, Any] | None = None) -> dict:
     """Run the probe subprocess and return its JSON result (``error`` set when it failed:
     the app crashed the interpreter, or did not finish within ``timeout`` seconds)."""
     with tempfile.TemporaryDirectory(prefix="workbench-verify-") as tmp:
         workdir = Path(tmp)
-        full_env = probe_env(env, workdir)
+        full_env = probe_env(env, workdir, app_dir)
         result = workdir / "result.json"
         # The app runs from a copy: whatever it writes next to its code (uploads, a SQLite
         # file, caches) lands in the throwaway folder, never in the audited tree.

@@ -18,8 +18,6 @@ _NOT_SECRET = re.compile(
     r"type|field|param|prefix|cookie|minutes|seconds|hours|days|timeout|rounds|policy|regex|pattern|file|path|hash|hasher|scheme)s?$)"
     r"|^(password|token)$"
 )
-# Secrets without which the app must refuse to start: the ones that sign identities.
-_STARTUP_SECRET = re.compile(r"(?i)jwt|token_secret|signing")
 _ENV_GETTERS = {"os.getenv", "getenv", "os.environ.get", "environ.get"}
 
 
@@ -122,17 +120,13 @@ class RequireSecretsCommand(MigrationCommand):
         return call.with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
 
     def _required(self, name: str) -> cst.Call:
-        """``require_env(NAME)`` for the token-signing secret (and Flask's ``SECRET_KEY`` when
-        the project uses the signed session); other secrets lose their
-        fallback and read the environment (None when unset), so that the app does not need
-        every integration's credentials to start; MIGRATION.json lists them."""
-        if _STARTUP_SECRET.search(name) or (name.upper().endswith("SECRET_KEY") and self.migration.uses_sessions):
-            self.import_security("require_env")
-            self.context.scratch.setdefault("workbench.required_env", set()).add(name)
-            return cst.Call(func=cst.Name("require_env"), args=[cst.Arg(cst.SimpleString(f'"{name}"'))])
-        self.add_needed_import("os")
-        self.note(f"{name} is read from the environment without a fallback; set it where that feature is used")
-        return cst.parse_expression(f'os.environ.get("{name}")')
+        """``require_env(NAME)``: a secret whose fallback or literal is removed is required at
+        start-up (a one-line error naming the variable when it is unset or empty), never read
+        as None at request time; MIGRATION.json lists it under ``required_env`` (and the app's
+        ``init_security`` checks that list at start-up, for reads inside functions)."""
+        self.import_security("require_env")
+        self.context.scratch.setdefault("workbench.required_env", set()).add(name)
+        return cst.Call(func=cst.Name("require_env"), args=[cst.Arg(cst.SimpleString(f'"{name}"'))])
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         keyed = self._literal_key_call(updated_node)

@@ -79,6 +79,50 @@ def _missing_field(test: cst.BaseExpression, reads: dict[str, str]) -> str | Non
     return _request_field(test)
 
 
+# Client errors that a storage or service layer raises, and the status they mean: a catch-all
+# ``except`` of a route handler that answers 500 answers these instead.
+_CLIENT_ERRORS = (("PermissionError", 403, {"PermissionError", "OSError", "IOError", "EnvironmentError"}),
+                  ("LookupError", 404, {"LookupError"}))
+_CATCH_ALL = {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}
+# Calls whose PermissionError / LookupError is the server's problem (a file it cannot write, a
+# process, a socket), not the client's.
+_IO_ROOTS = {"os", "open", "subprocess", "shutil", "pathlib", "Path", "io", "tempfile", "socket", "requests",
+             "urllib", "httpx", "sqlite3"}
+_LOG_METHODS = {"exception", "error", "warning", "warn", "critical", "info", "debug", "log"}
+
+
+def _caught(handler: cst.ExceptHandler) -> set[str]:
+    """The exception names an ``except`` clause names (``{"*"}`` for a bare ``except:``)."""
+    if handler.type is None:
+        return {"*"}
+    types = [e.value for e in handler.type.elements] if isinstance(handler.type, cst.Tuple) else [handler.type]
+    return {dotted(t) for t in types}
+
+
+def _answers_500(body: cst.BaseSuite) -> bool:
+    """The block ends with ``return error_response(500...)`` and returns nowhere else."""
+    if not isinstance(body, cst.IndentedBlock) or not body.body:
+        return False
+    last = body.body[-1]
+    if not (isinstance(last, cst.SimpleStatementLine) and len(last.body) == 1 and isinstance(last.body[0], cst.Return)):
+        return False
+    value = last.body[0].value
+    if not (isinstance(value, cst.Call) and dotted(value.func) == "error_response" and value.args
+            and m.matches(value.args[0].value, m.Integer("500"))):
+        return False
+    return not any(findall(stmt, m.Return() | m.Raise()) for stmt in body.body[:-1])
+
+
+def _is_log_call(stmt: cst.BaseStatement) -> bool:
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr)):
+        return False
+    call = stmt.body[0].value
+    if not isinstance(call, cst.Call):
+        return False
+    name = dotted(call.func)
+    return name == "print" or ("." in name and name.rsplit(".", 1)[1] in _LOG_METHODS)
+
+
 class UnifyErrorsCommand(MigrationCommand):
     """Rewrite error responses to ``error_response(status, message)``, the app's single JSON
     envelope ``{"success": false, "error": {"code", "message"}}``:
@@ -86,7 +130,12 @@ class UnifyErrorsCommand(MigrationCommand):
     ``make_response(jsonify(...), 409)``; and in ``except`` blocks any response that carries
     the exception (``str(e)``, ``repr(e)``, ``traceback.format_exc()``) becomes a 500 with a
     generic message (the exception is logged by the error handler instead). ``abort(code,
-    str(e))`` keeps the status and loses the text."""
+    str(e))`` keeps the status and loses the text. In a route handler, a catch-all ``except``
+    (``Exception``, bare) that answers 500 is preceded by ``except PermissionError`` (403) and
+    ``except LookupError`` (404) clauses doing the same work when the ``try`` calls the project's
+    own modules (relative imports) and no file, process or network API: a storage layer's "not
+    yours" and "no such record" are the client's errors, not the server's (logging calls are
+    not copied)."""
 
     DESCRIPTION = "Route every error response through one JSON envelope; never send exception text."
     NAME = "unify-errors"
@@ -102,8 +151,14 @@ class UnifyErrorsCommand(MigrationCommand):
         self._in_error_handler: list[bool] = []
         self._request_reads: list[dict[str, str]] = []  # per function: local name -> request field it holds
         self._missing: list[str | None] = []  # per enclosing if: the request field it finds missing
+        self._in_route: list[bool] = []  # per enclosing function: whether it is a route handler
 
     def visit_Module(self, node: cst.Module) -> None:
+        # names bound by the project's own (relative) imports: the layer below the route handlers
+        self._project_names = {(a.asname.name.value if a.asname else dotted(a.name).split(".")[0])
+                               for imp in findall(node, m.ImportFrom(relative=[m.AtLeastN(n=1)]))
+                               if isinstance(imp.names, (list, tuple)) for a in imp.names if isinstance(a, cst.ImportAlias)
+                               and (a.asname is None or isinstance(a.asname.name, cst.Name))}
         # app.register_error_handler(404, not_found) / login_manager.unauthorized_handler(fn)
         self._error_handlers = {dotted(c.args[-1].value) for c in findall(node, m.Call(func=m.Attribute(
             attr=m.Name(m.MatchIfTrue(lambda n: n in _HANDLER_REGISTRARS))))) if c.args}
@@ -117,12 +172,14 @@ class UnifyErrorsCommand(MigrationCommand):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._request_reads.append(_request_reads(node))
+        self._in_route.append(bool(self.routes_of(node)))
         registered = any(dotted(d.decorator).rsplit(".", 1)[-1] in _HANDLER_REGISTRARS for d in node.decorators)
         self._in_error_handler.append(registered or node.name.value in self._error_handlers)
 
     def leave_FunctionDef(self, original_node, updated_node):
         self._in_error_handler.pop()
         self._request_reads.pop()
+        self._in_route.pop()
         return updated_node
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
@@ -138,6 +195,38 @@ class UnifyErrorsCommand(MigrationCommand):
     def leave_ExceptHandler(self, original_node, updated_node):
         del self._exception_names[len(self._exception_names) - 1 - self._derived.pop():]
         return updated_node
+
+    def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
+        if not (self._in_route and self._in_route[-1]):
+            return updated_node
+        handlers = list(updated_node.handlers)
+        index = next((i for i, h in enumerate(handlers) if _caught(h) & (_CATCH_ALL | {"*"})), None)
+        if index is None or not _answers_500(handlers[index].body):
+            return updated_node
+        roots = {dotted(c.func).split(".")[0] for c in findall(updated_node.body, m.Call())}
+        if not roots & self._project_names or roots & _IO_ROOTS:
+            return updated_node  # only errors raised by the project's own layer below are the client's
+        earlier = set().union(*(_caught(h) for h in handlers[:index]))
+        catch_all = handlers[index]
+        work = [stmt for stmt in catch_all.body.body[:-1] if not _is_log_call(stmt)]
+        added = []
+        for exception, status, covered in _CLIENT_ERRORS:
+            if earlier & covered:
+                continue
+            answer = cst.parse_statement(f"return error_response({status})")
+            body = catch_all.body.with_changes(body=[*work, answer])
+            name = catch_all.name
+            if name is not None and isinstance(name.name, cst.Name) and not findall(
+                    cst.IndentedBlock(body=work), m.Name(name.name.value)):
+                name = None  # the copied work does not use the exception
+            added.append(catch_all.with_changes(type=cst.Name(exception), name=name, body=body,
+                                                leading_lines=()))
+        if not added:
+            return updated_node
+        self.note(f"line {self.line_of(original_node)}: the catch-all except answering 500 now lets "
+                  f"{' and '.join(e for e, s, _ in _CLIENT_ERRORS if not earlier & _)} answer "
+                  "403/404 (a permission or lookup error of the layer below is the client's error)")
+        return updated_node.with_changes(handlers=[*handlers[:index], *added, *handlers[index:]])
 
     # --- what a response body says ---------------------------------------------------------------
 

@@ -13,12 +13,12 @@ from sqlalchemy import text
 from ..auth import admin_required, hash_password, token_required
 from ..db import db_session
 from ..models import User
+from ..workbench_security import require_env, validate_json, validate_query, safe_url, require_strong_password, secure_password_hash, error_response
 from ..workbench_schemas import AdminBackupDatabaseBody, AdminInviteUserBody, AdminListAllUsersQuery, AdminTestWebhookBody
-from ..workbench_security import validate_json, validate_query, safe_url, require_strong_password, secure_password_hash, error_response
 
 admin_bp = Blueprint("admin", __name__)
 
-WEBHOOK_SECRET = os.environ.get("WEBHOOK_SECRET")
+WEBHOOK_SECRET = require_env("WEBHOOK_SECRET")
 BACKUP_DIR = os.getenv("BACKUP_DIR", "/var/backups/community")
 
 

@@ -71,6 +71,10 @@ def update_post(post_id):
 def delete_post(post_id):
     try:
         storage.delete_post(post_id, g.user_id)
+    except PermissionError:
+        return error_response(403)
+    except LookupError:
+        return error_response(404)
     except Exception as e:
         return error_response(500)
     return jsonify(deleted=post_id)

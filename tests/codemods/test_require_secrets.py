@@ -13,8 +13,9 @@ def test_fallbacks_and_literals(apply):
             TOKEN_TTL = "3600"
         ''')
     assert 'JWT_SECRET = require_env("JWT_SECRET")' in out
-    assert 'WEBHOOK_SECRET = os.environ.get("WEBHOOK_SECRET")\n' in out
-    assert 'SECRET_KEY = os.environ.get("SECRET_KEY")' in out
+    # every secret that loses its fallback or literal is required at start-up, never None
+    assert 'WEBHOOK_SECRET = require_env("WEBHOOK_SECRET")\n' in out
+    assert 'SECRET_KEY = require_env("SECRET_KEY")' in out
     assert 'TOKEN_TTL = "3600"' in out  # a setting about a token, not a secret
     assert "from workbench_security import require_env" in out
 
@@ -39,11 +40,11 @@ def test_already_secure_unchanged(apply):
     assert apply(Command, source) == source
 
 
-def test_flask_secret_key_required_when_sessions_are_used(apply):
+def test_removed_fallbacks_are_listed_as_required_env(apply_with_notes):
     source = 'import os\nSECRET_KEY = os.environ.get("APP_SECRET_KEY", "dev")\nclass Settings:\n    SECRET_KEY = "x"\n'
-    assert 'SECRET_KEY = os.environ.get("SECRET_KEY")' in apply(Command, source)
-    out = apply(Command, source, uses_sessions=True)
-    assert 'SECRET_KEY = require_env("SECRET_KEY")' in out
+    out, context = apply_with_notes(Command, source)
+    assert 'SECRET_KEY = require_env("APP_SECRET_KEY")' in out and 'SECRET_KEY = require_env("SECRET_KEY")' in out
+    assert context.scratch["workbench.required_env"] == {"APP_SECRET_KEY", "SECRET_KEY"}
 
 
 def test_secret_compared_with_a_literal_moves_to_the_environment(apply):

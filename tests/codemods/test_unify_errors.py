@@ -95,3 +95,55 @@ def test_a_missing_request_field_is_a_validation_error(apply):
             '"message": "Field required", "type": "missing"}])') in out
     assert 'details=[{"field": "title"' in out
     assert 'return error_response(400, "name too long")' in out
+
+
+ROUTE_WITH_CATCH_ALL = '''
+    import os
+    from flask import Blueprint, jsonify
+    from . import storage
+    from .db import db
+    bp = Blueprint("posts", __name__)
+
+    @bp.route("/posts/<int:post_id>", methods=["DELETE"])
+    def delete_post(post_id):
+        try:
+            storage.delete_post(post_id)
+        except Exception as e:
+            db.session.rollback()
+            logger.exception("delete failed: %s", e)
+            return jsonify(error=str(e)), 500
+        return jsonify(deleted=post_id)
+
+    def not_a_route():
+        try:
+            storage.delete_post(1)
+        except Exception as e:
+            return jsonify(error=str(e)), 500
+    '''
+
+
+def test_a_catch_all_500_lets_permission_and_lookup_errors_answer_403_and_404(apply_with_notes):
+    out, context = apply_with_notes(Command, ROUTE_WITH_CATCH_ALL)
+    route = out[out.index("def delete_post"):out.index("def not_a_route")]
+    assert ("    except PermissionError:\n        db.session.rollback()\n        return error_response(403)\n"
+            "    except LookupError:\n        db.session.rollback()\n        return error_response(404)\n"
+            "    except Exception as e:\n") in route  # the work is kept, the log call is not copied
+    assert "return error_response(500)" in route
+    helper = out[out.index("def not_a_route"):]
+    assert "PermissionError" not in helper  # only route handlers answer clients
+    assert any("PermissionError" in w for w in context.warnings)
+    assert apply_with_notes(Command, out)[0] == out  # idempotent: the clauses are there now
+
+
+def test_catch_all_rules_respect_earlier_clauses_and_other_statuses(apply):
+    source = ROUTE_WITH_CATCH_ALL.replace("except Exception as e:\n", "except OSError:\n            return jsonify(error='io'), 503\n        except Exception as e:\n", 1)
+    route = apply(Command, source)
+    assert "except PermissionError" not in route and "except LookupError:" in route  # OSError covers it
+    degraded = apply(Command, ROUTE_WITH_CATCH_ALL.replace("str(e)), 500", "'later'), 503"))
+    assert "LookupError" not in degraded  # a 503 fallback is a choice, not a crash
+    # a file the server cannot write is the server's error, and so is anything the
+    # project's own modules are not called for
+    files = apply(Command, ROUTE_WITH_CATCH_ALL.replace("storage.delete_post(post_id)", "os.makedirs('/b'); storage.delete_post(post_id)", 1))
+    assert "PermissionError" not in files[:files.index("def not_a_route")]
+    foreign = apply(Command, ROUTE_WITH_CATCH_ALL.replace("storage.delete_post(post_id)", "cleanup(post_id)", 1))
+    assert "PermissionError" not in foreign

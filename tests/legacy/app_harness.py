@@ -11,6 +11,7 @@ that the migrated ``target_app`` still does what users rely on:
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -125,10 +126,19 @@ class BearerAuth(LoginAuth):
         return {"query_string": f"token={token}"}
 
 
+def _migration_env(package: str) -> dict:
+    """JWT_SECRET, and a test value for every other variable the migrated package's
+    MIGRATION.json requires at start-up (secrets whose code fallback was removed)."""
+    report = ROOT / package / "MIGRATION.json"
+    required = json.loads(report.read_text())["required_env"] if report.exists() else []
+    return {"JWT_SECRET": JWT_SECRET, **{name: f"journeys-{name.lower()}-0123456789abcdef"
+                                         for name in required if name != "JWT_SECRET"}}
+
+
 AUTH_STRATEGIES = {strategy.name: strategy for strategy in (LoginAuth(), BearerAuth())}
 
 APP_SPECS = {
     "legacy_app": AppSpec("legacy_app"),
     # the migrated app keeps the legacy layout and factory (CONTRACT.md section 4)
-    "target_app": AppSpec("target_app"),
+    "target_app": AppSpec("target_app", env=_migration_env("target_app")),
 }

@@ -21,7 +21,8 @@ Everything the migrated code calls into lives here, on top of well-kept librarie
 * ``authenticate_socket`` / ``room_allowed`` / ``set_room_membership_check``: Socket.IO
   authentication and the room-membership hook (deny unless the app's rule allows).
 
-Configuration (``app.config`` first, then the environment): ``JWT_SECRET`` (required),
+Configuration (``app.config`` first, then the environment): ``JWT_SECRET`` (required; so is
+every variable MIGRATION.json lists under ``required_env``),
 ``RATELIMIT_STORAGE_URI`` (default ``memory://``), ``RATELIMIT_SENSITIVE`` (default
 ``10 per minute``), ``MAX_CONTENT_LENGTH`` (default 5 MB), ``UPLOAD_ALLOWED_EXTENSIONS``,
 ``SOCKETIO_OPEN_ROOMS`` (default off: rooms the app's membership rule does not cover are refused).
@@ -33,6 +34,7 @@ import functools
 import hashlib
 import hmac
 import ipaddress
+import json
 import logging
 import mimetypes
 import os
@@ -40,6 +42,7 @@ import re
 import secrets
 import socket
 import time
+from pathlib import Path
 from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
@@ -103,6 +106,15 @@ def require_env(name: str) -> str:
     if not value:
         raise MissingSecret(name)
     return value
+
+
+def _migration_required_env() -> list[str]:
+    """The variables that MIGRATION.json (written next to this module) lists as required."""
+    try:
+        report = json.loads(Path(__file__).with_name("MIGRATION.json").read_text(encoding="utf-8"))
+        return [str(name) for name in report.get("required_env", [])]
+    except (OSError, ValueError, AttributeError, TypeError):
+        return []  # no report (the module was copied elsewhere): JWT_SECRET alone is checked
 
 
 def matches_env_secret(value: Any, name: str) -> bool:
@@ -229,6 +241,8 @@ def init_security(app: Flask) -> Flask:
     """Add the security setup to ``app``: call it once in the app factory, after the config."""
     secret = require_env("JWT_SECRET")
     app.config["JWT_SECRET"] = secret
+    for name in _migration_required_env():  # secrets read inside functions fail here, not mid-request
+        require_env(name)
     if not app.config.get("MAX_CONTENT_LENGTH"):  # Flask's default is None: no limit at all
         app.config["MAX_CONTENT_LENGTH"] = DEFAULT_MAX_CONTENT_LENGTH
     app.config.setdefault("RATELIMIT_STORAGE_URI", os.environ.get("RATELIMIT_STORAGE_URI") or "memory://")
