@@ -51,7 +51,8 @@ _PKG = Path(__file__).parent
 
 
 _IN_PROCESS_MAX = 4  # files; fewer than this are analysed without the process pool
-_PROJECT_RULE_FIELDS = ("error_shapes", "upload_size_limit_set", "password_rule_models", "request_fed_params")
+_PROJECT_RULE_FIELDS = ("error_shapes", "upload_size_limit_set", "password_rule_models", "request_fed_params",
+                        "request_returning")
 
 
 class MapInputError(ValueError):
@@ -284,6 +285,8 @@ def _rule_facts(tree: ast.Module, text: str, module: str, rel: str) -> dict[str,
          lambda f: f(tree)),
         ("request_fed_params", "audit.rules._request_data", "request_fed_parameters",
          lambda f: f(tree, module, rel.endswith("__init__.py"))),
+        ("request_returning", "audit.rules._request_data", "request_returning_functions",
+         lambda f: f(tree, module)),
     )
     for key, module_name, func_name, call in gatherers:
         try:

@@ -72,15 +72,18 @@ def _rule_project_facts(files) -> dict:
     shapes: Counter = Counter()
     models: set = set()
     fed: set = set()
+    returning: set = set()
     upload_limit = False
     for f in files:
         rf = f.rule_facts or {}
         shapes.update(rf.get("error_shapes") or {})
         models.update(rf.get("password_rule_models") or ())
         fed.update(rf.get("request_fed_params") or ())
+        returning.update(rf.get("request_returning") or ())
         upload_limit = upload_limit or bool(rf.get("upload_size_limit"))
     extra = {"error_shapes": tuple(sorted(shapes.items())), "password_rule_models": frozenset(models),
-             "request_fed_params": frozenset(fed), "upload_size_limit_set": upload_limit}
+             "request_fed_params": frozenset(fed), "request_returning": frozenset(returning),
+             "upload_size_limit_set": upload_limit}
     return {k: v for k, v in extra.items() if k in known}
 
 

@@ -67,6 +67,9 @@ class ProjectFacts:
     # Parameters fed with request data by some route handler's call ("pkg.module.function:param"):
     # audit.rules._request_data.request_fed_parameters(tree, module, is_package), over every module.
     request_fed_params: frozenset[str] = frozenset()
+    # Project functions whose return value carries request data ("pkg.module.function"):
+    # audit.rules._request_data.request_returning_functions(tree, module), over every module.
+    request_returning: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -40,9 +40,11 @@ _INJECTED_TYPES = re.compile(r"^(\w*Session|\w*Connection|Cursor|BackgroundTasks
 class RequestData:
     """The request-derived names of one function, and a test for whether an expression carries them."""
 
-    def __init__(self, fn: FunctionNode, tree: ast.Module, *, handler: bool, fed: frozenset[str] = frozenset()
-                 ) -> None:
+    def __init__(self, fn: FunctionNode, tree: ast.Module, *, handler: bool, fed: frozenset[str] = frozenset(),
+                 returning: "ReturningCalls | None" = None) -> None:
         self.fn = fn
+        # Calls of project functions that return request data (``data = validate_json(Model)``).
+        self.returning = returning
         aliases = import_aliases(tree)
         # Names that denote the request object: flask's/quart's `request` (however imported), a
         # parameter typed Request/WebSocket, and the conventional `request`/`req` names.
@@ -88,21 +90,28 @@ class RequestData:
             and last_name(node.value.func) in _SCHEMA_DUMPS for t in node.targets if isinstance(t, ast.Name)
         }
         # Most functions never touch the request: nothing to propagate.
-        self._reads = any(isinstance(n, ast.Name) and n.id in self.request_names for n in self._nodes)
+        self._reads = any(isinstance(n, ast.Name) and n.id in self.request_names for n in self._nodes) or (
+            returning is not None and any(n.__class__ is ast.Call and returning.returns_request(n) for n in self._nodes))
         if self.tainted or self._reads:
             self._propagate()
 
     @classmethod
-    def cached(cls, ctx, fn: FunctionNode, *, handler: bool, fed: frozenset[str] = frozenset()) -> "RequestData":
-        """One analysis per function and settings for all the rules that ask about this file."""
+    def cached(cls, ctx, fn: FunctionNode, *, handler: bool, fed: frozenset[str] = frozenset(),
+               follow_returning: bool = False) -> "RequestData":
+        """One analysis per function and settings for all the rules that ask about this file.
+        ``follow_returning``: results of project functions that return request data count as
+        request data (for the injection and SSRF rules: a validated string is still the client's
+        text; not for identity rules, where such a function is usually the app's own lookup)."""
         cache = ctx.__dict__.setdefault("_request_data", {})
-        key = (id(fn), handler, fed)
+        returning = ReturningCalls.of(ctx) if follow_returning else None
+        key = (id(fn), handler, fed, returning is not None)
         if key not in cache:
-            cache[key] = cls(fn, ctx.tree, handler=handler, fed=fed)
+            cache[key] = cls(fn, ctx.tree, handler=handler, fed=fed, returning=returning)
         return cache[key]
 
     @classmethod
-    def of(cls, ctx, fn: FunctionNode, *, trusted_models: frozenset[str] | set[str] = frozenset()) -> "RequestData":
+    def of(cls, ctx, fn: FunctionNode, *, trusted_models: frozenset[str] | set[str] = frozenset(),
+           follow_returning: bool = False) -> "RequestData":
         """The request data of ``fn`` in the file of ``ctx``: handler parameters, request reads, and
         parameters fed with request data by handlers of this file or of the project (except values
         that came from one of ``trusted_models``, schemas that validate what the rule cares about)."""
@@ -111,7 +120,7 @@ class RequestData:
         for key in _fed_keys(ctx).get(qual, ()):
             if key.partition("=")[2] not in trusted_models:
                 fed.add(key)
-        return cls.cached(ctx, fn, handler=is_handler(ctx, fn), fed=frozenset(fed))
+        return cls.cached(ctx, fn, handler=is_handler(ctx, fn), fed=frozenset(fed), follow_returning=follow_returning)
 
     # -- sources -------------------------------------------------------------------------------
     def is_source(self, node: ast.AST) -> bool:
@@ -119,6 +128,8 @@ class RequestData:
         if isinstance(node, ast.Await):
             node = node.value
         if isinstance(node, ast.Call):
+            if self.returning is not None and self.returning.returns_request(node):
+                return True
             node = node.func
         return (
             isinstance(node, ast.Attribute)
@@ -203,6 +214,52 @@ class RequestData:
                 self._taint_target(elt)
         elif isinstance(target, ast.Starred):
             self._taint_target(target.value)
+
+
+class ReturningCalls:
+    """Recognises, in one file, calls of the project's functions that return request data
+    (``ProjectFacts.request_returning``: ``validate_json(Model)`` returning the validated body,
+    ``get_payload()`` returning ``request.get_json()``): their results are request data too."""
+
+    def __init__(self, tree: ast.Module, module: str, is_package: bool, returning: frozenset[str]) -> None:
+        self.returning = returning
+        self.module = module
+        self.names = _project_names(tree, module, is_package)
+        self.local_functions = {f.name for f in tree.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+    @classmethod
+    def of(cls, ctx) -> "ReturningCalls | None":
+        """The recogniser of ``ctx``'s file (None when no project function returns request data)."""
+        returning = getattr(ctx.project, "request_returning", frozenset())
+        if not returning:
+            return None
+        found = ctx.__dict__.get("_returning_calls")
+        if found is None:
+            found = ctx.__dict__["_returning_calls"] = cls(ctx.tree, ctx.module, ctx.file.endswith("__init__.py"),
+                                                           returning)
+        return found
+
+    def returns_request(self, call: ast.Call) -> bool:
+        return _callee(call.func, self.names, self.local_functions, self.module) in self.returning
+
+
+def request_returning_functions(tree: ast.Module, module: str) -> set[str]:
+    """This module's functions (not route handlers) whose return value carries request data:
+    ``"pkg.mod.func"``. The map unions them into ``ProjectFacts.request_returning``, and the taint
+    rules treat their calls as reads of the request (one level: a function returning what such a
+    function returns is not followed)."""
+    found = set()
+    for fn in tree.body:
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or any(
+                is_route_decorator(d) for d in fn.decorator_list):
+            continue
+        returns = [n for n in body_walk(fn) if n.__class__ is ast.Return and n.value is not None]
+        if not returns:
+            continue
+        data = RequestData(fn, tree, handler=False)
+        if data.reads_request() and any(data.is_tainted(r.value) for r in returns):
+            found.add(f"{module}.{fn.name}" if module else fn.name)
+    return found
 
 
 def _fed_keys(ctx) -> dict[str, list[str]]:

@@ -104,7 +104,7 @@ class ShellCommandFromRequest(Rule):
             return
         aliases = import_aliases(ctx.tree)
         for fn in functions(ctx.tree):
-            data = RequestData.of(ctx, fn)
+            data = RequestData.of(ctx, fn, follow_returning=True)
             if not data.tainted and not data.reads_request():
                 continue
             for node in own_nodes(fn):

@@ -131,13 +131,14 @@ class SqlBuiltFromRequest(Rule):
             return
         seen: set[int] = set()
         for fn in functions(ctx.tree):
-            data = RequestData.of(ctx, fn)
+            data = RequestData.of(ctx, fn, follow_returning=True)
             if not data.tainted and not data.reads_request():
                 continue
             built = _built_strings(fn, data)
             # Taint from this function's own request reads (not parameters fed by a caller): a fed
             # parameter used as SQL text was built by the caller, which is flagged where it builds it.
-            local = RequestData.cached(ctx, fn, handler=is_handler(ctx, fn)) if data.fed else data
+            local = RequestData.cached(ctx, fn, handler=is_handler(ctx, fn),
+                                       follow_returning=True) if data.fed else data
             for node in own_nodes(fn):
                 if not isinstance(node, ast.Call) or last_name(node.func) not in SQL_SINKS:
                     continue

@@ -141,7 +141,7 @@ class SsrfRequestUrl(Rule):
                         if node.__class__ is ast.Call and _is_outbound(node, aliases, clients)]
             if not outbound:
                 continue
-            data = RequestData.of(ctx, fn)
+            data = RequestData.of(ctx, fn, follow_returning=True)
             if not data.tainted and not data.reads_request():
                 continue
             guarded = _guarded(fn)

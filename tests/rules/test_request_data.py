@@ -97,3 +97,54 @@ def test_fed_parameters_reach_rules_in_another_module() -> None:
     assert list(SqlBuiltFromRequest().check(ctx)) == []
     alone = RuleContext(file="previews.py", module="app.previews", source=source, tree=tree)
     assert list(SsrfRequestUrl().check(alone)) == []
+
+
+def test_project_functions_returning_request_data_are_sources_for_injection_not_identity(tmp_path) -> None:
+    """``data = validate_json(Model)`` (a function of the project returning the checked body) still
+    carries the client's text into SQL and shell commands; an identity looked up by such a
+    function is not 'client-supplied' (judged on explicit request reads only)."""
+    from audit.mapping import run_map
+
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "__init__.py").write_text("")
+    (app / "checks.py").write_text(
+        "from flask import request\n"
+        "def validate_json(model):\n"
+        "    return model.model_validate(request.get_json(silent=True) or {}).model_dump()\n"
+        "def identify_caller():\n"
+        "    token = request.headers.get('Authorization', '')\n"
+        "    return lookup_user(token)\n"
+        "def lookup_user(token):\n"
+        "    return None\n"
+        "def constant():\n"
+        "    return {'q': 'fixed'}\n")
+    (app / "routes.py").write_text(
+        "import subprocess\n"
+        "from flask import Blueprint, g\n"
+        "from .checks import validate_json, identify_caller, constant\n"
+        "from .db import db\n"
+        "bp = Blueprint('r', __name__)\n"
+        "@bp.post('/backup')\n"
+        "def backup():\n"
+        "    name = validate_json(Body)['name']\n"
+        "    subprocess.run(f'tar czf /tmp/{name}.tgz data', shell=True)\n"
+        "    return {}\n"
+        "@bp.get('/users')\n"
+        "def users():\n"
+        "    sort = validate_json(Query).get('sort', 'id')\n"
+        "    return db.execute(f'SELECT * FROM users ORDER BY {sort}').fetchall()\n"
+        "@bp.get('/fixed')\n"
+        "def fixed():\n"
+        "    sort = constant()['q']\n"
+        "    return db.execute(f'SELECT * FROM users ORDER BY {sort}').fetchall()\n"
+        "@bp.get('/me')\n"
+        "def me():\n"
+        "    user_id = identify_caller()\n"
+        "    g.user_id = user_id\n"
+        "    return {}\n")
+    result = run_map(app, jobs=1, bandit=False, semgrep=False, cache=False, progress=False, formats="none")
+    found = {(f.rule_id, f.file, f.line) for f in result.finding_list}
+    assert ("WB221", "routes.py", 9) in found  # shell command from the validated body
+    assert ("WB220", "routes.py", 14) in found  # SQL text from the validated query
+    assert not {f for f in found if f[1] == "routes.py" and f[2] in (18, 22)}  # constant; looked-up identity
