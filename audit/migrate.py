@@ -254,7 +254,7 @@ Field types come from casts, comparisons and the ORM columns the values are writ
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 '''

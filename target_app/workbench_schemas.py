@@ -6,7 +6,7 @@ Field types come from casts, comparisons and the ORM columns the values are writ
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -35,7 +35,7 @@ class AdminListAllUsersQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     page: int | None = 1
-    sort: str | None = "id"
+    sort: Literal["id", "username", "email", "is_admin", "is_banned", "created_at"] | None = "id"
 
 
 class AdminTestWebhookBody(BaseModel):

@@ -54,6 +54,33 @@ def _literal_type(node: cst.CSTNode) -> str | None:
     return None
 
 
+_ORDER_BY_TAIL = re.compile(r"(?is)\border\s+by\s+(?:[\w.]+(?:\s+(?:asc|desc))?\s*,\s*)*$")
+_SELECT_LIST = re.compile(r"(?is)\bselect\s+(?:distinct\s+)?(.+?)\s+from\s")
+_COLUMN = re.compile(r"(?i)^([A-Za-z_][\w.]*)(?:\s+as\s+([A-Za-z_]\w*))?$")
+
+
+def _sort_columns(fstring: cst.FormattedString, expression: cst.FormattedStringExpression) -> str | None:
+    """``Literal["id", "name"]`` when ``expression`` is the column of an ``ORDER BY`` in a SQL
+    f-string that selects those columns by name: the value a client may send is one of them
+    (a column formatted from the request is SQL injection, and any other value a 500)."""
+    index = next((i for i, part in enumerate(fstring.parts) if part is expression), None)
+    if index is None or any(not isinstance(p, cst.FormattedStringText) for p in fstring.parts[:index]):
+        return None
+    before = "".join(p.value for p in fstring.parts[:index])
+    selected = _SELECT_LIST.search(before)
+    if not _ORDER_BY_TAIL.search(before) or not selected:
+        return None
+    names: list[str] = []
+    for item in selected.group(1).split(","):
+        column = _COLUMN.match(item.strip())
+        if not column:
+            return None  # SELECT *, expressions: the allowed columns are not written here
+        for name in (column.group(1), column.group(2), column.group(1).rsplit(".", 1)[-1]):
+            if name and name not in names:
+                names.append(name)
+    return "Literal[" + ", ".join(f'"{n}"' for n in names) + "]"
+
+
 def _camel(text: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^0-9A-Za-z]+", text) if part)
 
@@ -63,7 +90,8 @@ class AddValidationCommand(MigrationCommand):
     from the reads themselves: ``data["k"]`` is a required field, ``data.get("k", d)`` an
     optional one; types come from casts (``int(data["x"])``), string methods, comparisons
     with numbers, literal defaults, and the ORM columns the value is written to
-    (``Post(title=data["title"])``, ``post.title = ...``); otherwise ``Any`` (listed in
+    (``Post(title=data["title"])``, ``post.title = ...``), the columns a SQL f-string selects
+    when the value is its ``ORDER BY`` column (``Literal[...]``); otherwise ``Any`` (listed in
     MIGRATION.json). The handler then reads ``validate_json(Model)`` (or
     ``validate_query``/``validate_form``) instead of the raw request: a missing or
     mistyped field answers 400 ``validation_error`` with one detail per field. Reads
@@ -115,6 +143,10 @@ class AddValidationCommand(MigrationCommand):
                     kinds = {column} if column else self.migration.column_types(parent.keyword.value)
                     return kinds if len(kinds) == 1 else set()
             return set()
+        if isinstance(parent, cst.FormattedStringExpression):
+            fstring = self._parent(parent)
+            columns = _sort_columns(fstring, parent) if isinstance(fstring, cst.FormattedString) else None
+            return {columns} if columns else set()
         if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value in _STR_METHODS:
             return {"str"}
         if isinstance(parent, cst.ComparisonTarget) or isinstance(parent, cst.Comparison):
@@ -229,6 +261,10 @@ class AddValidationCommand(MigrationCommand):
             kinds = entry.types - {None}
             if "float" in kinds and kinds <= {"int", "float"}:
                 kinds = {"float"}
+            choices = {k for k in kinds if k.startswith("Literal[")}
+            if len(choices) == 1 and kinds - choices <= {"str"}:
+                kinds = choices  # sort = args.get("sort", "id") ... ORDER BY {sort}: one of the columns
+                self.note(f"{model}: {key} is formatted into an ORDER BY; only the selected columns are accepted")
             pytype = next(iter(kinds)) if len(kinds) == 1 else "Any"
             if pytype == "Any":
                 untyped.append(key)

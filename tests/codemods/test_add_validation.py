@@ -1,3 +1,4 @@
+import pytest
 import textwrap
 
 from audit.codemods import SCHEMAS_KEY
@@ -51,3 +52,42 @@ def test_request_values_validated(apply):
             return {"code": code}
         ''')
     assert 'code = validate_values(' in out and '.get("code", "").strip().upper()' in out
+
+
+def test_an_order_by_column_from_the_request_is_one_of_the_selected_columns(apply_with_notes):
+    source = '''
+        from flask import Blueprint, jsonify, request
+        from sqlalchemy import text
+        bp = Blueprint("admin", __name__)
+
+        @bp.route("/users")
+        def list_users():
+            sort = request.args.get("sort", "id")
+            rows = db.execute(text(f"SELECT id, username, u.email AS mail FROM users u ORDER BY {sort} LIMIT 5")).all()
+            return jsonify(rows)
+
+        @bp.route("/all")
+        def list_all():
+            sort = request.args.get("sort", "id")
+            return jsonify(db.execute(text(f"SELECT * FROM users ORDER BY {sort}")).all())
+
+        @bp.route("/where")
+        def where():
+            name = request.args.get("name", "x")
+            return jsonify(db.execute(text(f"SELECT id FROM users WHERE name = '{name}' ORDER BY id")).all())
+        '''
+    _out, context = apply_with_notes(Command, source)
+    models = context.scratch[SCHEMAS_KEY]
+    assert 'sort: Literal["id", "username", "u.email", "mail", "email"] | None = "id"' in models["ListUsersQuery"]
+    assert 'sort: str | None = "id"' in models["ListAllQuery"]  # SELECT *: the columns are not written here
+    assert 'name: str | None = "x"' in models["WhereQuery"]  # not an ORDER BY column
+    assert any("ORDER BY" in w for w in context.warnings)
+
+    from pydantic import BaseModel, ConfigDict, ValidationError
+    from typing import Any, Literal
+    namespace = {"BaseModel": BaseModel, "ConfigDict": ConfigDict, "Any": Any, "Literal": Literal}
+    exec(models["ListUsersQuery"], namespace)
+    model = namespace["ListUsersQuery"]
+    assert model.model_validate({"sort": "mail"}).sort == "mail"
+    with pytest.raises(ValidationError):
+        model.model_validate({"sort": "id; DROP TABLE users"})
