@@ -59,9 +59,28 @@ def _request_reads(func: cst.FunctionDef) -> dict[str, str]:
     return reads
 
 
+def _empty_file_name(test: cst.BaseExpression, reads: dict[str, str]) -> str | None:
+    """The request field of ``f.filename == ""`` / ``not f.filename`` (a file sent without one)."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        target = test.expression
+    elif (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
+          and isinstance(test.comparisons[0].operator, cst.Equal) and string_value(test.comparisons[0].comparator) == ""):
+        target = test.left
+    else:
+        return None
+    if m.matches(target, m.Attribute(value=m.Name(), attr=m.Name("filename"))):
+        return reads.get(target.value.value)
+    return None
+
+
 def _missing_field(test: cst.BaseExpression, reads: dict[str, str]) -> str | None:
     """The request field an ``if`` finds missing: ``"k" not in request.files``, ``f is None``,
-    ``not f`` (``f = request.files.get("k")``), ``not request.form.get("k")``."""
+    ``not f`` (``f = request.files.get("k")``), ``not request.form.get("k")``; either side of
+    an ``or`` (``f is None or f.filename == ""``)."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+        sides = [_missing_field(test.left, reads) or _empty_file_name(test.left, reads),
+                 _missing_field(test.right, reads) or _empty_file_name(test.right, reads)]
+        return sides[0] if sides[0] and sides[0] == sides[1] else None  # both sides: that field is missing
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         target = test.comparisons[0]
         if isinstance(target.operator, cst.NotIn) and dotted(target.comparator) in {f"request.{s}" for s in _REQUEST_SOURCES}:

@@ -61,7 +61,7 @@ def public_profile(username):
 def upload_avatar():
     file = request.files.get("avatar")
     if file is None or file.filename == "":
-        return error_response(400, "no file")
+        return error_response(400, "no file", code="validation_error", details=[{"field": "avatar", "message": "Field required", "type": "missing"}])
     folder = os.path.join(current_app.config["UPLOAD_FOLDER"], "avatars")
     os.makedirs(folder, exist_ok=True)
     safe_name = validate_upload(file, max_bytes=MAX_UPLOAD_BYTES)

@@ -90,11 +90,18 @@ def test_a_missing_request_field_is_a_validation_error(apply):
                 return {"error": "title is required"}, 400
             if len(f.filename) > 100:
                 return {"error": "name too long"}, 400
+            a = request.files.get("avatar")
+            if a is None or a.filename == "":
+                return {"error": "no file"}, 400
+            if a is None or len(a.filename) > 9:
+                return {"error": "bad file"}, 400
         ''')
     assert ('return error_response(400, "file is required", code="validation_error", details=[{"field": "file", '
             '"message": "Field required", "type": "missing"}])') in out
     assert 'details=[{"field": "title"' in out
     assert 'return error_response(400, "name too long")' in out
+    assert 'return error_response(400, "no file", code="validation_error", details=[{"field": "avatar"' in out
+    assert 'return error_response(400, "bad file")' in out  # not only a missing file
 
 
 ROUTE_WITH_CATCH_ALL = '''

@@ -345,23 +345,22 @@ def bearer_identity() -> int | str | None:
 def _bearer_logs_flask_login_users_in() -> None:
     login_manager = getattr(current_app, "login_manager", None)
     if login_manager is not None and not getattr(login_manager, "_wb_bearer_loader", False):
-        _install_login_manager_loader(login_manager)
+        # (the loader is passed, not called: this hook itself never refuses a request)
+        login_manager._wb_own_request_loader = getattr(login_manager, "_request_callback", None)
+        login_manager.request_loader(_flask_login_user_from_bearer)
+        login_manager._wb_bearer_loader = True
 
 
-def _install_login_manager_loader(login_manager: Any) -> None:
+def _flask_login_user_from_bearer(request_: Any) -> Any:
     """Flask-Login's ``current_user`` from a valid bearer token (through the app's
     ``user_loader``); the app's own request loader, if any, still runs without one."""
-    own_loader = getattr(login_manager, "_request_callback", None)
-
-    def load_from_bearer(request_: Any) -> Any:
-        user_loader = getattr(login_manager, "_user_callback", None)
-        user_id = bearer_identity() if user_loader is not None else None
-        if user_id is not None:
-            return user_loader(str(user_id))
-        return own_loader(request_) if own_loader is not None else None
-
-    login_manager.request_loader(load_from_bearer)
-    login_manager._wb_bearer_loader = True
+    login_manager = current_app.login_manager
+    user_loader = getattr(login_manager, "_user_callback", None)
+    user_id = bearer_identity() if user_loader is not None else None
+    if user_id is not None:
+        return user_loader(str(user_id))
+    own_loader = getattr(login_manager, "_wb_own_request_loader", None)
+    return own_loader(request_) if own_loader is not None else None
 
 
 # --- validation -------------------------------------------------------------------------------
