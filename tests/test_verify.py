@@ -597,10 +597,6 @@ def test_target_app_passes_what_the_migration_promises(target_verified):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="target_app defects found by the probes, reported to the lead (issue #4): "
-                   "shell/SQL built from request data still 500 (admin backup, admin users sort), WEBHOOK_SECRET "
-                   "neither required nor defaulted, DELETE of another user's post answers 500, a missing upload "
-                   "answers bad_request instead of validation_error")
 def test_target_app_passes_every_check(target_verified):
     assert target_verified.ok, target_verified.describe()
 

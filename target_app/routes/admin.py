@@ -15,6 +15,7 @@ from ..db import db_session
 from ..models import User
 from ..workbench_security import require_env, validate_json, validate_query, safe_url, require_strong_password, secure_password_hash, error_response
 from ..workbench_schemas import AdminBackupDatabaseBody, AdminInviteUserBody, AdminListAllUsersQuery, AdminTestWebhookBody
+import shlex
 
 admin_bp = Blueprint("admin", __name__)
 
@@ -90,7 +91,7 @@ def backup_database():
     db_path = current_app.config["DATABASE_URL"].replace("sqlite:///", "")
     try:
         os.makedirs(BACKUP_DIR, exist_ok=True)
-        subprocess.run(f"sqlite3 {db_path} .dump > {BACKUP_DIR}/{name}.sql", shell=True, check=True)
+        subprocess.run(f"sqlite3 {db_path} .dump > {BACKUP_DIR}/{shlex.quote(str(name))}.sql", shell=True, check=True)
     except Exception:
         return error_response(500)
     return jsonify(backup=f"{BACKUP_DIR}/{name}.sql")
