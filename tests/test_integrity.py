@@ -205,3 +205,15 @@ def test_name_lookups_fail_at_once_in_the_probe(tmp_path):
     errors = {p.file: p.detail for p in check_integrity(app).problems if p.kind == "import-error"}
     assert time.perf_counter() - started < 20
     assert list(errors) == ["lookup.py"] and "looked up service.internal.example" in errors["lookup.py"]
+
+
+def test_the_probe_environment_sets_every_variable_a_migrated_app_requires(tmp_path):
+    from audit.integrity import probe_env
+
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "MIGRATION.json").write_text('{"required_env": ["JWT_SECRET", "PROBE_TEST_API_KEY"]}')
+    env = probe_env(None, tmp_path, app)
+    assert env["PROBE_TEST_API_KEY"] and env["PROBE_TEST_API_KEY"] != env["JWT_SECRET"]
+    assert probe_env({"PROBE_TEST_API_KEY": "given"}, tmp_path, app)["PROBE_TEST_API_KEY"] == "given"
+    assert "PROBE_TEST_API_KEY" not in probe_env(None, tmp_path, tmp_path)  # not a migrated app

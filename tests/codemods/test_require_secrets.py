@@ -62,3 +62,43 @@ def test_secret_compared_with_a_literal_moves_to_the_environment(apply):
     assert 'if not matches_env_secret(token, "GUARD_TOKEN"):' in out
     assert 'if token == "":' in out  # an absence test, not a secret
     assert "from workbench_security import matches_env_secret" in out
+
+
+def test_a_migrated_app_refuses_to_start_without_a_secret_read_inside_a_function(tmp_path):
+    """The fallback of a secret read at request time is removed, and the app checks it at
+    start-up (init_security reads MIGRATION.json's required_env): one line naming it."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from audit.migrate import run_migration
+
+    src = tmp_path / "payapp"
+    src.mkdir()
+    (src / "__init__.py").write_text(textwrap.dedent('''
+        import os
+        from flask import Flask, jsonify
+
+        def create_app():
+            app = Flask(__name__)
+
+            @app.route("/charge", methods=["POST"])
+            def charge():
+                key = os.getenv("STRIPE_API_KEY", "sk_test_123")
+                return jsonify(ok=bool(key))
+
+            return app
+        '''))
+    target = tmp_path / "out" / "payapp"
+    run_migration(src, target, jobs=1, progress=False)
+    assert 'require_env("STRIPE_API_KEY")' in (target / "__init__.py").read_text()
+    assert "STRIPE_API_KEY" in json.loads((target / "MIGRATION.json").read_text())["required_env"]
+    env = {k: v for k, v in os.environ.items() if k != "STRIPE_API_KEY"}
+    env.update(JWT_SECRET="x" * 40, PYTHONPATH=str(target.parent))
+    start = [sys.executable, "-c", "import payapp; payapp.create_app()"]
+    proc = subprocess.run(start, env=env, capture_output=True, text=True, timeout=60)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode != 0 and len(lines) == 1 and "STRIPE_API_KEY" in lines[0], proc.stderr[-500:]
+    proc = subprocess.run(start, env={**env, "STRIPE_API_KEY": "sk_live"}, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-500:]
