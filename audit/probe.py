@@ -544,20 +544,25 @@ class Prober:
             row["wrong"] = self.send(wrong)
 
     def _valid_request(self, route: LiveRoute, url: str, found: Any) -> Request:
-        from .probe_requests import PNG_BYTES, valid_payload
+        from .probe_requests import PNG_BYTES, valid_data
+
+        def valid(source: str) -> dict[str, Any] | None:
+            model = found.models.get(source)
+            schema = found.schema(source)
+            return valid_data(model, schema) if model is not None and schema is not None else None
 
         request = Request(route.method, url, self.token())
         if "query" in found.sources:
-            schema = found.schema("query")
-            request.query = {k: v for k, v in valid_payload(schema).items() if v is not None} if schema else None
+            data = valid("query")
+            request.query = {k: v for k, v in data.items() if v is not None} if data is not None else None
         if "files" in found.sources or "form" in found.sources:
-            schema = found.schema("form")
-            request.form = {k: str(v) for k, v in valid_payload(schema).items() if v is not None} if schema else {}
+            data = valid("form")
+            request.form = {k: str(v) for k, v in data.items() if v is not None} if data is not None else {}
             if "files" in found.sources:
                 request.files = {name: (PNG_BYTES, "probe.png", "image/png") for name in found.file_fields}
         elif "json" in found.sources or route.method in _BODY_METHODS:
-            schema = found.schema("json")
-            request.json, request.send_json = (valid_payload(schema) if schema else {}), True
+            data = valid("json")
+            request.json, request.send_json = (data if data is not None else {}), True
         return request
 
     def _valid(self, route: LiveRoute, row: dict[str, Any], found: Any) -> None:

@@ -3,11 +3,13 @@ wrongly typed one and a valid one built from the handler's own pydantic schema.
 
 Runs inside the probe subprocess (:mod:`audit.probe`), next to the live app: the handler
 function is at hand, so the models it uses are the real classes (``func.__globals__``),
-and a valid body is built from ``Model.model_json_schema()``: every property gets a value
-of its type inside its constraints (enum, length, bounds, format), with the field's name
-as a hint for strings (an ``email`` gets an address, a ``password`` a strong one, a
-``url`` a public one). Values are deterministic apart from a counter that keeps
-e-mails and user names unique, so a second valid ``register`` does not collide.
+and a valid body is an instance built by polyfactory's ``ModelFactory`` for that model
+(every field, optional ones too, inside its constraints: literals, lengths, bounds), with
+the field's name as a hint where a type says too little: an ``email`` gets an address, a
+``password`` a strong one, a ``url`` a public one, a plain number a small positive one
+(handlers often check ``page >= 1`` beyond their schema). Values are seeded; a counter
+keeps e-mails and user names unique, so a second valid ``register`` does not collide.
+A model polyfactory cannot build falls back to a body built from its JSON schema.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-__all__ = ["PNG_BYTES", "HandlerInputs", "handler_inputs", "required_fields", "sample_value", "valid_payload",
-           "wrong_payload"]
+__all__ = ["PNG_BYTES", "HandlerInputs", "handler_inputs", "required_fields", "sample_value", "valid_data",
+           "valid_payload", "wrong_payload"]
 
 # request attributes -> where the data comes from
 _REQUEST_SOURCES = {
@@ -192,10 +194,10 @@ def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _string_for(name: str, schema: dict[str, Any]) -> str:
+def _hinted_string(name: str, fmt: str = "") -> str | None:
+    """A string the field's name (or JSON-schema format) asks for, or None when it says nothing."""
     n = next(_unique)
     word = name.lower()
-    fmt = schema.get("format", "")
     if fmt == "email" or "email" in word:
         value = f"probe{n}@example.com"
     elif fmt in ("date-time",) or word.endswith(("_at", "_time", "datetime")) or word in ("starts", "ends", "when"):
@@ -211,7 +213,12 @@ def _string_for(name: str, schema: dict[str, Any]) -> str:
     elif fmt == "uuid" or word.endswith("uuid"):
         value = f"00000000-0000-4000-8000-{n:012d}"
     else:
-        value = f"probe {word or 'text'} {n}"
+        value = None
+    return value
+
+
+def _string_for(name: str, schema: dict[str, Any]) -> str:
+    value = _hinted_string(name, schema.get("format", "")) or f"probe {name.lower() or 'text'} {next(_unique)}"
     low, high = schema.get("minLength", 0), schema.get("maxLength")
     if len(value) < low:
         value = value + "x" * (low - len(value))
@@ -250,6 +257,41 @@ def sample_value(name: str, schema: dict[str, Any], root: dict[str, Any] | None 
     if kind == "string" or kind is None:  # Any: a string fits most handlers
         return _string_for(name, schema)
     return None
+
+
+def valid_data(model: Any, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Valid data for the pydantic ``model`` (JSON-ready), built by polyfactory; the JSON-schema
+    builder (:func:`valid_payload`) when polyfactory cannot build the model."""
+    try:
+        return _factory(model).build().model_dump(mode="json")
+    except Exception:  # a type polyfactory cannot produce, a validator it cannot satisfy
+        return valid_payload(schema if schema is not None else model.model_json_schema())
+
+
+def _factory(model: Any) -> Any:
+    from polyfactory import Use
+    from polyfactory.factories.pydantic_factory import ModelFactory
+
+    class ProbeFactory(ModelFactory):
+        __is_base_factory__ = True
+        __allow_none_optionals__ = False  # optional fields get values: handlers often need them
+        __random_seed__ = 2026
+
+        @classmethod
+        def get_provider_map(cls) -> dict[Any, Any]:
+            # small positive numbers and plain words: what an app's own checks beyond its schema
+            # (page >= 1, a sensible quantity) accept; constrained fields keep polyfactory's values
+            return {**super().get_provider_map(), int: lambda: 1, float: lambda: 1.0, bool: lambda: True,
+                    str: lambda: f"probe text {next(_unique)}", Any: lambda: f"probe text {next(_unique)}"}
+
+    overrides = {}
+    for name, info in model.model_fields.items():
+        annotation = str(info.annotation)
+        if "str" in annotation or "Any" in annotation:
+            hinted = _hinted_string(name)
+            if hinted is not None:
+                overrides[name] = Use(lambda value=hinted: value)
+    return type(f"{model.__name__}ProbeFactory", (ProbeFactory,), {"__model__": model, **overrides})
 
 
 def valid_payload(schema: dict[str, Any], root: dict[str, Any] | None = None) -> dict[str, Any]:
