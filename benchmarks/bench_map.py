@@ -36,11 +36,10 @@ from typing import Any, Callable
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.generate import generate  # noqa: E402
+from benchmarks.generate import generate, tree_arguments, tree_options  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "audit" / "semgrep_rules"
-QUICK = {"lines": 6_000, "modules": 40}
 
 
 def _timed(func: Callable[[], Any], label: str = "") -> tuple[float, Any]:
@@ -193,17 +192,11 @@ def report(f: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=100_000)
-    parser.add_argument("--modules", type=int, default=520)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--quick", action="store_true", help=f"a small tree ({QUICK['lines']} lines)")
+    tree_arguments(parser)
     parser.add_argument("--no-tools", action="store_true", help="own analysis only (no bandit/semgrep)")
     parser.add_argument("--keep", type=Path, default=None, help="generate into this folder and keep it")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.lines, args.modules = QUICK["lines"], QUICK["modules"]
+    args = tree_options(parser.parse_args(argv))
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="bench-map-"))
     try:
         stats = generate(workdir, args.lines, args.modules, args.seed)

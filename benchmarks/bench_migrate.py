@@ -37,9 +37,8 @@ if __package__ in (None, ""):
 import libcst as cst  # noqa: E402
 from libcst.codemod import Codemod, CodemodContext  # noqa: E402
 
-from benchmarks.generate import generate  # noqa: E402
+from benchmarks.generate import generate, tree_arguments, tree_options  # noqa: E402
 
-QUICK = {"lines": 6_000, "modules": 40}
 TARGET_RATIO = 3.0
 
 
@@ -142,15 +141,9 @@ def report(f: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=100_000)
-    parser.add_argument("--modules", type=int, default=520)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--quick", action="store_true", help=f"a small tree ({QUICK['lines']} lines)")
+    tree_arguments(parser)
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.lines, args.modules = QUICK["lines"], QUICK["modules"]
+    args = tree_options(parser.parse_args(argv))
     workdir = Path(tempfile.mkdtemp(prefix="bench-migrate-"))
     try:
         stats = generate(workdir / "src", args.lines, args.modules, args.seed)

@@ -530,6 +530,28 @@ def generate(out: str | Path, lines: int = 100_000, modules: int = 520, seed: in
     return TreeStats(root, count, total_lines, total_routes)
 
 
+QUICK = {"lines": 6_000, "modules": 40}  # the small tree of the benchmarks' --quick
+
+
+def tree_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options of the benchmarks that say which tree to generate and how many jobs to use;
+    :func:`tree_options` applies ``--quick`` to the parsed result."""
+    import os
+
+    parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--modules", type=int, default=520)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--quick", action="store_true", help=f"a small tree ({QUICK['lines']} lines)")
+    return parser
+
+
+def tree_options(args: argparse.Namespace) -> argparse.Namespace:
+    if args.quick:
+        args.lines, args.modules = QUICK["lines"], QUICK["modules"]
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
