@@ -225,6 +225,7 @@ _BODY_METHODS = ("POST", "PUT", "PATCH")
 _SAFE_METHODS = ("GET",)
 PROBE_SUB = "1"  # the token's user: the first row a seed creates
 REPEATS = 20  # calls per route for the latency figures
+RETIME_CALLS = 20  # more calls for a route whose p95 is over the budget, before it is judged
 RATE_LIMIT_ATTEMPTS = 120  # calls to a sensitive route before concluding it has no limit
 PHASES = ("credentials", "inputs", "valid", "rate_limit")  # what Prober.run does, in this order
 REQUEST_TIMEOUT = 10.0  # seconds one request may take before the probe gives up on it and goes on
@@ -431,13 +432,15 @@ class Prober:
 
     def __init__(self, app: Any, app_dir: Path, secret: str, *, sensitive: Iterable[tuple[str, str]] = (),
                  repeats: int = REPEATS, rate_attempts: int = RATE_LIMIT_ATTEMPTS,
-                 request_timeout: float = REQUEST_TIMEOUT, phases: Iterable[str] = PHASES) -> None:
+                 request_timeout: float = REQUEST_TIMEOUT, phases: Iterable[str] = PHASES,
+                 latency_budget_ms: float | None = None) -> None:
         self.app, self.app_dir, self.secret = app, app_dir, secret
         self.phases = set(phases)
         self.request_timeout = request_timeout
         self.framework = _framework(app)
         self.sensitive = set(sensitive)
         self.repeats, self.rate_attempts = max(1, repeats), rate_attempts
+        self.latency_budget_ms = latency_budget_ms
         self.sub = PROBE_SUB
         self.identity_events: list[str] = []
         self.canary: Request | None = None  # a GET that accepted the valid token
@@ -589,15 +592,30 @@ class Prober:
         else:
             timed = Request(route.method, url, self.token(), json={}, send_json=route.method in _BODY_METHODS)
             what = "valid token, empty body" if route.method in _BODY_METHODS else "valid token"
-        timings, network = [], False
-        for _ in range(self.repeats):
+        timings: list[float] = []
+        network = self._time(timed, self.repeats, timings)
+        retimed = 0
+        # With few calls p95 is the slowest one, so one pause of the machine (another process,
+        # a collection) would fail a fast route: a route over the budget is timed again with
+        # more calls, and judged on all of them. A route that is really slow stays over it.
+        p95 = _percentile(timings, 0.95)
+        if self.latency_budget_ms is not None and p95 is not None and p95 >= self.latency_budget_ms:
+            retimed = RETIME_CALLS
+            network = self._time(timed, retimed, timings) or network
+        row["latency"] = {"request": what, "calls": len(timings), "p50": _percentile(timings, 0.5),
+                          "p95": _percentile(timings, 0.95), "network_blocked": network, "retimed": retimed}
+
+    def _time(self, timed: Request, calls: int, timings: list[float]) -> bool:
+        """Send ``timed`` ``calls`` times, adding each answered call's milliseconds to
+        ``timings``; whether any call met the disabled network."""
+        network = False
+        for _ in range(calls):
             timed.token = self.token()
             timing = self.send(timed, check_identity=False)
             network = network or timing.get("network_blocked", False)
             if timing.get("status"):
                 timings.append(timing["ms"])
-        row["latency"] = {"request": what, "calls": len(timings), "p50": _percentile(timings, 0.5),
-                          "p95": _percentile(timings, 0.95), "network_blocked": network}
+        return network
 
     def _rate_limit(self, route: LiveRoute, row: dict[str, Any]) -> None:
         """Call a sensitive route until it answers 429 (or ``rate_attempts`` times)."""
@@ -753,7 +771,8 @@ def main(argv: list[str] | None = None) -> int:
                             repeats=plan.get("repeats", REPEATS),
                             rate_attempts=plan.get("rate_attempts", RATE_LIMIT_ATTEMPTS),
                             request_timeout=plan.get("request_timeout", REQUEST_TIMEOUT),
-                            phases=plan.get("phases", PHASES))
+                            phases=plan.get("phases", PHASES),
+                            latency_budget_ms=plan.get("latency_budget_ms"))
             result["routes"] = prober.run()
             result["identity_events"] = prober.identity_events
         except BaseException as exc:  # whatever the app raises while building is the finding

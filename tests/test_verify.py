@@ -618,6 +618,37 @@ def stuck():
     assert rows.loc["/notes", "status_no_token"] == 200 and result.error is None
 
 
+def test_one_slow_call_is_timed_again_and_a_slow_route_still_fails_latency(tmp_path):
+    """With 3 calls p95 is the slowest call: a route over the budget is timed again with
+    more calls before it is judged, so one pause passes and a route slow every time fails."""
+    app = write(tmp_path / "slowish", {"app.py": NOTES_APP + '''
+import time
+CALLS = []
+
+
+@app.get("/once")
+def once():
+    CALLS.append(1)
+    if len(CALLS) == 6:  # the first timed call (4 credential probes and the valid request came first)
+        time.sleep(0.3)
+    return {"calls": len(CALLS)}
+
+
+@app.get("/always")
+def always():
+    time.sleep(0.12)
+    return {"slow": True}
+'''})
+    mapped = {"routes": [{"method": "GET", "path": p, "auth": False, "public": True}
+                         for p in ("/health", "/notes", "/once", "/always")]}
+    result = run_verify(app, expected=mapped, checks=("routes", "latency"), repeats=3)
+    rows = result.routes.set_index("path")
+    assert rows.loc["/health", "latency_calls"] == 3  # fast: not timed again
+    assert rows.loc["/once", "latency_calls"] == 23 and rows.loc["/once", "check_latency"] == "pass"
+    assert rows.loc["/always", "check_latency"] == "fail"
+    assert "over 23 calls, 20 of them timed again" in rows.loc["/always", "reason"]
+
+
 def test_a_package_importing_its_sibling_package_still_builds(tmp_path):
     """The app runs from a copy; a sibling package next to the original stays importable."""
     root = tmp_path / "repo"
