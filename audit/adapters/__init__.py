@@ -14,7 +14,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["ToolError", "find_executable", "relative_path", "SourceLines"]
+__all__ = ["ToolError", "find_executable", "relative_path", "RelativePaths", "SourceLines"]
 
 
 class ToolError(RuntimeError):
@@ -54,15 +54,33 @@ def run_for_json(name: str, cmd: list[str], cwd: Path, env: dict[str, str], time
 
 def relative_path(path: str, src: Path) -> str:
     """``path`` (absolute, or relative to the working directory or to src) relative to src, forward slashes."""
-    p = Path(path)
-    src_resolved = src.resolve()
-    candidates = [p] if p.is_absolute() else [Path.cwd() / p, src / p]
-    for candidate in candidates:
-        try:
-            return candidate.resolve().relative_to(src_resolved).as_posix()
-        except (ValueError, OSError):
-            continue
-    return p.as_posix()
+    return RelativePaths(src)(path)
+
+
+class RelativePaths:
+    """:func:`relative_path` for the many results of one report: src is resolved once, and
+    each reported path once (a report names the same file many times, and resolving walks
+    the file system)."""
+
+    def __init__(self, src: Path) -> None:
+        self.src = Path(src)
+        self.src_resolved = self.src.resolve()
+        self._known: dict[str, str] = {}
+
+    def __call__(self, path: str) -> str:
+        known = self._known.get(path)
+        if known is None:
+            known = self._known[path] = self._relative(Path(path))
+        return known
+
+    def _relative(self, p: Path) -> str:
+        candidates = [p] if p.is_absolute() else [Path.cwd() / p, self.src / p]
+        for candidate in candidates:
+            try:
+                return candidate.resolve().relative_to(self.src_resolved).as_posix()
+            except (ValueError, OSError):
+                continue
+        return p.as_posix()
 
 
 class SourceLines:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..model import Category, Finding, Severity
 from ..rules._secret_names import is_secret_name
-from . import SourceLines, ToolError, find_executable, relative_path, run_for_json, tool_version
+from . import SourceLines, ToolError, find_executable, RelativePaths, run_for_json, tool_version
 
 __all__ = ["BANDIT_CATEGORIES", "available", "parse", "run", "version"]
 
@@ -122,12 +122,12 @@ def run(src: Path, files: list[str] | None = None, jobs: int = 1, timeout: float
 def parse(raw: dict, src: Path) -> list[Finding]:
     """bandit's JSON report as findings: paths relative to src, categories mapped, snippet = the flagged line."""
     src = Path(src)
-    lines = SourceLines(src)
+    lines, relative = SourceLines(src), RelativePaths(src)
     findings = []
     for result in raw.get("results", []) or []:
         try:
             test_id = str(result["test_id"])
-            rel = relative_path(str(result["filename"]), src)
+            rel = relative(str(result["filename"]))
             line = int(result["line_number"])
         except (KeyError, TypeError, ValueError):
             continue  # a malformed entry says nothing we can place

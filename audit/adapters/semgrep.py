@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from ..model import Category, Finding, Severity
-from . import SourceLines, ToolError, ToolTimedOut, find_executable, relative_path, run_for_json, tool_version
+from . import SourceLines, ToolError, ToolTimedOut, find_executable, RelativePaths, run_for_json, tool_version
 
 __all__ = ["RULES_DIR", "available", "parse", "run", "version"]
 
@@ -136,12 +136,12 @@ def run(src: Path, files: list[str] | None = None, jobs: int = 1, timeout: float
 def parse(raw: dict, src: Path) -> list[Finding]:
     """semgrep's JSON report as findings; the category comes from the rule's ``metadata.category``."""
     src = Path(src)
-    lines = SourceLines(src)
+    lines, relative = SourceLines(src), RelativePaths(src)
     findings = []
     for result in raw.get("results", []) or []:
         try:
             check_id = str(result["check_id"])
-            rel = relative_path(str(result["path"]), src)
+            rel = relative(str(result["path"]))
             line = int(result["start"]["line"])
         except (KeyError, TypeError, ValueError):
             continue
