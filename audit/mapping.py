@@ -41,7 +41,7 @@ from .inventory import build_inventory, gather_file_facts
 from .inventory.facts import FileFacts
 from .model import FINDING_COLUMNS, ROUTE_COLUMNS, Category, FileSkip, Finding, Route, Severity, make_fingerprint
 from .rules import ProjectFacts, Rule, RuleContext
-from .rules._syntax import release
+from .rules._syntax import nodes, release
 
 __all__ = ["MapInputError", "MapResult", "gate", "load_map", "run_map"]
 
@@ -262,6 +262,8 @@ def facts_chunk(items: list[tuple[str, str, str]], with_rules: bool = True
             out.append((rel, None, skips, lines))
             continue
         kept = with_rules and _keep_tree(path, st.text, tree)
+        if with_rules:
+            nodes(tree)  # the shared node index, built now: the facts below read functions from it
         try:
             facts = gather_file_facts(tree, rel, module, st.text)
         except RecursionError:

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from ..rules._syntax import child_nodes
+from ..rules._syntax import _CHILD_FIELDS, _child_fields, _index_of, child_nodes
 
 __all__ = ["Call", "ClassFacts", "FileFacts", "FunctionFacts", "Opaque", "Param", "Ref", "gather_file_facts"]
 
@@ -288,15 +288,64 @@ def record_call(calls: list, sub: ast.Call, scope: str, statement: bool) -> None
         calls.append(summarise(sub, scope))
 
 
+def _function_nodes(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[list[ast.AST], list[ast.AST]]:
+    """Every node of a function (its header and body, nested definitions included), and the
+    calls that belong to it (not to a nested definition). From the tree's shared node index
+    when the map has built one (audit.rules._syntax), else by a walk of its own."""
+    index = _index_of(fn)
+    if index is None:
+        own, nested = _own_and_nested(fn)
+        return own + nested, [n for n in own if n.__class__ is ast.Call]
+    # the header (decorators, arguments, annotations) is walked; the body is a run of the index
+    body_ids = set(map(id, fn.body))
+    own, nested = [fn], []
+    for child in child_nodes(fn):
+        if id(child) in body_ids:
+            continue
+        o, n = _own_and_nested(child) if child.__class__ not in _NESTED_SCOPES else ([], _subtree(child))
+        own += o
+        nested += n
+    header = own + nested
+    calls = [n for n in own if n.__class__ is ast.Call]
+    # the body's own nodes, less the headers of nested functions (the index counts those as the
+    # enclosing function's: they run when it runs; here they belong to the nested definition)
+    body_own = index.own[id(fn)]
+    inner_headers: set[int] = set()
+    for n in body_own:
+        if n.__class__ in _FUNCTION_DEFS:
+            inner_body = set(map(id, n.body))
+            for child in child_nodes(n):
+                if id(child) not in inner_body:
+                    inner_headers.update(map(id, _subtree(child)))
+    call = ast.Call
+    calls += [n for n in body_own if n.__class__ is call and (not inner_headers or id(n) not in inner_headers)]
+    start, end = index.spans[id(fn)]
+    return header + list(index.nodes[start:end]), calls
+
+
+def _subtree(node: ast.AST) -> list[ast.AST]:
+    out, stack = [], [node]
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        stack.extend(child_nodes(n))
+    return out
+
+
+_FUNCTION_DEFS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef})
+
+
 def _own_and_nested(node: ast.AST) -> tuple[list[ast.AST], list[ast.AST]]:
     """The nodes of a function body that belong to it, and those inside nested definitions."""
     own, nested = [], []
     stack = [node]
-    scopes, node_type = _NESTED_SCOPES, ast.AST
+    scopes, node_type, child_fields = _NESTED_SCOPES, ast.AST, _CHILD_FIELDS
     while stack:
         n = stack.pop()
         own.append(n)
-        for name in n._fields:  # (children pushed directly: this walk is a hot loop of the map)
+        kind = n.__class__
+        # (children pushed directly: this walk is a hot loop of the map; contexts and operators skipped)
+        for name in child_fields.get(kind) or _child_fields(kind):
             value = getattr(n, name, None)
             for child in value if value.__class__ is list else (value,):
                 if not isinstance(child, node_type):
@@ -508,15 +557,10 @@ class _FunctionAnalysis:
         for p in fn.params:  # FastAPI: Depends()/Security()/Header() parameters
             for v in (p.default, p.annotation):
                 self._param_marker(p, v)
-        own, nested = _own_and_nested(node)  # one walk, reused by every pass below
-        nodes = own + nested  # a decorator decides in its nested wrapper: analyse both
-        statements, own_calls = set(), []
-        for sub in own:
-            kind = sub.__class__
-            if kind is ast.Call:
-                own_calls.append(sub)
-            elif kind is ast.Expr and sub.value.__class__ is ast.Call:
-                statements.add(id(sub.value))
+        # every node, reused by every pass below (a decorator decides in its nested wrapper:
+        # analyse both), and the calls of the function itself
+        nodes, own_calls = _function_nodes(node)
+        statements = {id(sub.value) for sub in nodes if sub.__class__ is ast.Expr and sub.value.__class__ is ast.Call}
         for sub in own_calls:
             record_call(self.registrations, sub, fn.qual, statement=id(sub) in statements)
         self._branches_by_node = self._method_branches(nodes) if self.request_names else {}

@@ -123,6 +123,7 @@ class _Index:
         stack: list[tuple[Any, Any, Any]] = [(tree, None, ())]
         pop, push = stack.pop, stack.append
         function_types, scope_types, node_type = _FUNCTION_TYPES, _SCOPE_TYPES, ast.AST
+        child_fields = _CHILD_FIELDS_LAST_FIRST
         while stack:
             node, mine, chain = pop()
             if node is None:  # a body marker: ``mine`` is the function, ``chain`` 0 = start, 1 = end
@@ -152,7 +153,11 @@ class _Index:
             if kind in scope_types:
                 mine = None  # a lambda's or a class's nodes are not the enclosing function's own
             # the children, pushed last first so that they come off the stack in source order
-            for name in reversed(node._fields):
+            fields = child_fields.get(kind)
+            if fields is None:
+                _child_fields(kind)
+                fields = child_fields[kind]
+            for name in fields:
                 value = getattr(node, name, None)
                 if value.__class__ is list:
                     for v in reversed(value):
@@ -171,11 +176,32 @@ class _Index:
 _FUNCTION_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef})
 _SCOPE_TYPES = frozenset({ast.Lambda, ast.ClassDef})
 
+# Fields that never hold a node worth indexing: names and numbers, and the shared singletons of
+# contexts and operators (``Load()``, ``Add()``, ``Eq()``: a third of all nodes; the rules read
+# them as attributes, ``node.ops[0]``, never look them up). ``TypeAlias.name`` is a Name node.
+_NOT_CHILDREN = frozenset({"ctx", "op", "ops", "id", "attr", "name", "asname", "arg", "kind", "type_comment",
+                           "level", "module", "conversion", "simple", "is_async", "tag", "rest", "kwd_attrs"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}  # kind -> its child fields in source order
+_CHILD_FIELDS_LAST_FIRST: dict[type, tuple[str, ...]] = {}  # the same, last first (the index's stack order)
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node class that can hold child nodes, in source order (cached per class)."""
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        fields = () if kind is ast.Constant else tuple(
+            f for f in kind._fields if f not in _NOT_CHILDREN or (f == "name" and kind.__name__ == "TypeAlias"))
+        _CHILD_FIELDS[kind] = fields
+        _CHILD_FIELDS_LAST_FIRST[kind] = fields[::-1]
+    return fields
+
 
 def child_nodes(node: ast.AST) -> list[ast.AST]:
-    """``ast.iter_child_nodes`` without its generator overhead (the index's hot loop)."""
+    """``ast.iter_child_nodes`` without its generator overhead (the index's hot loop), and without
+    the context and operator singletons (see ``_NOT_CHILDREN``)."""
     out: list[ast.AST] = []
-    for name in node._fields:
+    kind = node.__class__
+    for name in _CHILD_FIELDS.get(kind) or _child_fields(kind):
         value = getattr(node, name, None)
         if value.__class__ is list:
             for v in value:  # (a plain loop: faster than extend() over a generator)
@@ -205,8 +231,12 @@ def nodes_of(tree: ast.AST, *types: type) -> list[ast.AST]:
     chosen = [groups[t] for t in dict.fromkeys(types) if t in groups]
     if len(chosen) == 1:
         return chosen[0][0]
-    merged = sorted((position, i, k) for k, (_, positions) in enumerate(chosen) for i, position in enumerate(positions))
-    return [chosen[k][0][i] for _, i, k in merged]
+    positions: list[int] = []
+    for _, group_positions in chosen:
+        positions += group_positions
+    positions.sort()
+    every = index.nodes
+    return [every[p] for p in positions]
 
 
 _INDEX = "_workbench_index"  # the attribute of a tree (and of its functions) holding its index
