@@ -72,13 +72,18 @@ class Opaque:
 
 def dotted(node: ast.AST) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, else None."""
-    parts = []
-    while isinstance(node, ast.Attribute):
+    kind = node.__class__  # (class tests, not isinstance: one of the map's hottest functions)
+    if kind is ast.Name:
+        return node.id
+    parts: list[str] = []
+    while kind is ast.Attribute:
         parts.append(node.attr)
         node = node.value
-    if isinstance(node, ast.Name):
+        kind = node.__class__
+    if kind is ast.Name:
         parts.append(node.id)
-        return ".".join(reversed(parts))
+        parts.reverse()
+        return ".".join(parts)
     return None
 
 
@@ -804,7 +809,7 @@ class _FunctionAnalysis:
             validator = tail in ("model_validate", "model_validate_json", "parse_obj", "parse_raw", "validate",
                                  "load", "loads", "validate_python", "validate_json", "parse", "parse_args") \
                 and qual not in ("json.loads", "pickle.loads", "marshal.loads", "yaml.load") \
-                or re.search(r"validat|schema", tail, re.IGNORECASE)
+                or _VALIDATOR_NAME.search(tail)
             if validator:
                 fn.validators.append(loose)
                 self._mark_validated(sources)
@@ -822,7 +827,7 @@ class _FunctionAnalysis:
         elif tail in ("loads", "unsign") and qual not in ("json.loads", "pickle.loads", "yaml.load", "marshal.loads"):
             fn.verifies = True  # itsdangerous serializers / signers
         elif tail in ("compare_digest", "check_password_hash", "verify_password", "checkpw") or \
-                re.match(r"(verify|validate|check|decode)_?\w*(token|jwt|key|signature|credential|auth)", tail, re.I):
+                _VERIFIER_NAME.match(tail):
             fn.verifies = True
         elif qual.startswith("flask_jwt_extended.") and tail in ("verify_jwt_in_request", "get_jwt_identity", "get_jwt"):
             fn.verifies = fn.reads_credential = fn.rejects = fn.auth_lib_calls = True
@@ -841,7 +846,7 @@ class _FunctionAnalysis:
             if tail == "HTTPException" and node.args and _status_of(node.args[0]) in (401, 403):
                 fn.rejects = True
         elif tail in ("Unauthorized", "Forbidden", "AuthenticationFailed", "NotAuthenticated", "PermissionDenied",
-                      "unauthorized", "unauthorized_callback") or re.search(r"unauthori[sz]ed|forbidden", tail, re.I):
+                      "unauthorized", "unauthorized_callback") or _REFUSAL_NAME.search(tail):
             fn.rejects = True
         elif tail == "redirect" and node.args and re.search(r"login|signin|sign_in", ast.dump(node.args[0]), re.I):
             fn.rejects = True
@@ -1056,8 +1061,7 @@ class _FunctionAnalysis:
         for sub in ast.walk(stmt):
             if isinstance(sub, ast.Call):
                 tail = loose_dotted(sub.func).rsplit(".", 1)[-1]
-                if tail in ("decode", "loads", "unsign", "compare_digest") or re.match(
-                        r"(verify|validate|check|decode)_?\w*(token|jwt|key|signature|credential|auth)", tail, re.I):
+                if tail in ("decode", "loads", "unsign", "compare_digest") or _VERIFIER_NAME.match(tail):
                     return True
         return False
 
@@ -1066,6 +1070,11 @@ class _FunctionAnalysis:
         rest = [n for n in ast.walk(root) if id(n) not in inside and n is not branch and isinstance(n, ast.stmt)]
         return self._body_rejects([n for n in rest if isinstance(n, (ast.Return, ast.Raise, ast.Expr))])
 
+
+# names that say what a call does (compiled once: they run on every call of the tree)
+_VALIDATOR_NAME = re.compile(r"validat|schema", re.I)
+_VERIFIER_NAME = re.compile(r"(verify|validate|check|decode)_?\w*(token|jwt|key|signature|credential|auth)", re.I)
+_REFUSAL_NAME = re.compile(r"unauthori[sz]ed|forbidden", re.I)
 
 _CHECK_CALLS = re.compile(r"^(isinstance|len|match|fullmatch|search|isdigit|isnumeric|isdecimal|isalnum|isalpha|"
                           r"isascii|endswith|startswith|validate\w*|is_valid\w*|allowed\w*)$")
