@@ -15,7 +15,8 @@ from __future__ import annotations
 import ast
 import re
 
-from ._syntax import FunctionNode, body_walk, functions, import_aliases, is_handler, is_route_decorator, last_name, nodes_of
+from ._syntax import (FunctionNode, body_walk, child_nodes, dotted, functions, import_aliases, is_handler,
+                      is_route_decorator, last_name, nodes_of)
 
 # Attributes of a request object that carry client data.
 REQUEST_ATTRS = frozenset({
@@ -24,8 +25,11 @@ REQUEST_ATTRS = frozenset({
     "query", "params", "input_stream",
 })
 # Nodes through which request data moves to a new name.
-_MOVERS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor, ast.comprehension,
-           ast.With, ast.AsyncWith, ast.Call)
+_MOVERS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor,
+                     ast.comprehension, ast.With, ast.AsyncWith, ast.Call})
+_COMPREHENSIONS = frozenset({ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp})
+# The only kinds of node that ``is_source`` can accept.
+_SOURCE_KINDS = frozenset({ast.Await, ast.Call, ast.Attribute})
 _SCHEMA_DUMPS = frozenset({"model_dump", "dict", "_asdict", "to_dict", "dump"})
 _REQUEST_TYPES = re.compile(r"^(Request|WebSocket|HTTPConnection|flask\.Request|starlette\..*Request)$")
 # Handler parameters that are injected by the framework, not sent by the client.
@@ -70,7 +74,8 @@ class RequestData:
         defaults = dict(zip([a.arg for a in (args.posonlyargs + args.args)][::-1], args.defaults[::-1]))
         defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
         for p in params:
-            ann = ast.unparse(p.annotation) if p.annotation is not None else ""
+            # (a plain or dotted name unparses to itself: skip the costly unparse for it)
+            ann = "" if p.annotation is None else dotted(p.annotation) or ast.unparse(p.annotation)
             if _REQUEST_TYPES.match(ann.split("[")[0]):
                 self.request_names.add(p.arg)
                 continue
@@ -85,13 +90,27 @@ class RequestData:
                 continue
             self.tainted.add(p.arg)
         self._nodes = body_walk(fn)
-        self._schema_dicts = {
-            t.id for node in self._nodes if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
-            and last_name(node.value.func) in _SCHEMA_DUMPS for t in node.targets if isinstance(t, ast.Name)
-        }
-        # Most functions never touch the request: nothing to propagate.
-        self._reads = any(isinstance(n, ast.Name) and n.id in self.request_names for n in self._nodes) or (
-            returning is not None and any(n.__class__ is ast.Call and returning.returns_request(n) for n in self._nodes))
+        # One pass over the body: the names holding a schema's dump, whether the request is read
+        # (most functions never touch it: nothing to propagate), and the nodes that move data.
+        self._schema_dicts: set[str] = set()
+        self._movers: list[ast.AST] = []
+        request_names, reads, movers = self.request_names, False, self._movers
+        name_kind, call_kind, assign_kind = ast.Name, ast.Call, ast.Assign
+        for n in self._nodes:
+            kind = n.__class__
+            if kind is name_kind:
+                if not reads and n.id in request_names:
+                    reads = True
+                continue
+            if kind not in _MOVERS:
+                continue
+            movers.append(n)
+            if kind is call_kind:
+                if not reads and returning is not None and returning.returns_request(n):
+                    reads = True
+            elif kind is assign_kind and n.value.__class__ is call_kind and last_name(n.value.func) in _SCHEMA_DUMPS:
+                self._schema_dicts.update(t.id for t in n.targets if t.__class__ is name_kind)
+        self._reads = reads
         if self.tainted or self._reads:
             self._propagate()
 
@@ -139,20 +158,35 @@ class RequestData:
         )
 
     def is_tainted(self, node: ast.AST | None) -> bool:
+        """Whether ``node`` contains a tainted name or a source (comprehensions: see below)."""
         if node is None:
             return False
-        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-            # What a comprehension yields: its element (targets were tainted by propagation when
-            # their iterable was), so iterating a schema's field names yields no request data.
-            parts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
-            parts += [cond for gen in node.generators for cond in gen.ifs]
-            return any(self.is_tainted(p) for p in parts) or any(
-                self.is_tainted(gen.iter) for gen in node.generators if not self._schema_keys(gen.iter))
-        if isinstance(node, ast.Name):
-            return node.id in self.tainted and not isinstance(node.ctx, ast.Store)
-        if self.is_source(node):
-            return True
-        return any(self.is_tainted(child) for child in ast.iter_child_nodes(node))
+        # A depth-first search with an explicit stack (the answer does not depend on the order).
+        tainted, name_kind = self.tainted, ast.Name
+        stack = [node]
+        pop, extend = stack.pop, stack.extend
+        while stack:
+            node = stack.pop()
+            kind = node.__class__
+            if kind is name_kind:
+                if node.id in tainted and not isinstance(node.ctx, ast.Store):
+                    return True
+            elif kind in _COMPREHENSIONS:
+                if self._comprehension_tainted(node):
+                    return True
+            elif kind in _SOURCE_KINDS and self.is_source(node):
+                return True
+            else:
+                extend(child_nodes(node))
+        return False
+
+    def _comprehension_tainted(self, node: ast.AST) -> bool:
+        # What a comprehension yields: its element (targets were tainted by propagation when
+        # their iterable was), so iterating a schema's field names yields no request data.
+        parts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+        parts += [cond for gen in node.generators for cond in gen.ifs]
+        return any(self.is_tainted(p) for p in parts) or any(
+            self.is_tainted(gen.iter) for gen in node.generators if not self._schema_keys(gen.iter))
 
     def sources(self, node: ast.AST) -> list[ast.AST]:
         return [sub for sub in ast.walk(node) if self.is_source(sub)]
@@ -163,7 +197,7 @@ class RequestData:
     # -- propagation ---------------------------------------------------------------------------
     def _propagate(self) -> None:
         # Two passes reach values assigned before a loop that re-reads them; more rarely matter.
-        movers = [n for n in self._nodes if isinstance(n, _MOVERS)]
+        movers = self._movers
         for _ in range(2):
             before = len(self.tainted)
             for node in movers:
@@ -287,6 +321,18 @@ def request_fed_parameters(tree: ast.Module, module: str, is_package: bool) -> s
     its qualified name. The map engine unions these over every module into
     ``ProjectFacts.request_fed_params``; the taint rules then treat those parameters as request data.
     """
+    # Kept on the tree: the map asks in its facts stage and the rules again for the same tree.
+    cache = tree.__dict__.setdefault(_FED_CACHE, {})
+    found = cache.get((module, is_package))
+    if found is None:
+        found = cache[(module, is_package)] = frozenset(_request_fed_parameters(tree, module, is_package))
+    return set(found)
+
+
+_FED_CACHE = "_workbench_request_fed"  # the attribute of a tree holding its request_fed_parameters
+
+
+def _request_fed_parameters(tree: ast.Module, module: str, is_package: bool) -> set[str]:
     local_functions = {f.name for f in tree.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
     names = _project_names(tree, module, is_package)
     fed: set[str] = set()
