@@ -166,26 +166,39 @@ class HardcodedIdentity(Rule):
             last_name(d.func if isinstance(d, ast.Call) else d) in IDENTITY_DECORATORS for d in fn.decorator_list)
         # Identities granted behind a development switch are reported once, at the switch (WB102).
         own = own_nodes(fn)
-        switched = {line for node in own if node.__class__ is ast.If and is_switch_test(node.test)
-                    for stmt in node.body for line in range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1)}
+        switched: set[int] | None = None  # the lines behind a switch, found when a finding first needs them
         for stmt in own:
-            if stmt.__class__ not in _LOOKED_AT:  # (the only kinds of node the tests below accept)
+            kind = stmt.__class__
+            if kind not in _LOOKED_AT:  # (the only kinds of node the tests below accept)
                 continue
+            if (kind is ast.Call and not handler) or (kind is ast.Return and stmt.value is None):
+                continue  # (what _at would say, cheaper)
+            found = list(self._at(stmt, fn, handler, identity_fn, constants))
+            if not found:
+                continue
+            if switched is None:
+                switched = {line for node in own if node.__class__ is ast.If and is_switch_test(node.test)
+                            for stmt in node.body for line in range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1)}
             if switched and getattr(stmt, "lineno", 0) in switched:
                 continue
-            if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                name = next((n for n in map(_target_name, targets) if n and IDENTITY_NAME.match(n)), None)
-                if name and _fixed_identity(stmt.value, constants):
-                    yield stmt.lineno, f"hard-coded identity assigned to {name}"
-            elif isinstance(stmt, ast.Return) and identity_fn and stmt.value is not None and _fixed_identity(stmt.value, constants):
-                yield stmt.lineno, f"{fn.name}() returns a fixed user instead of the caller's identity"
-            elif isinstance(stmt, ast.Return) and stmt.value is not None and _user_object(stmt.value, constants):
-                yield stmt.lineno, f"{fn.name}() returns a hard-coded user"
-            if handler and isinstance(stmt, ast.Call):
-                for kw in stmt.keywords:
-                    if kw.arg and OWNER_KWARG.match(kw.arg) and (_literal_id(kw.value) or _constant_ref(kw.value, constants)):
-                        yield kw.value.lineno, f"record created with the fixed owner {kw.arg}={ast.unparse(kw.value)}"
+            yield from found
+
+    @staticmethod
+    def _at(stmt: ast.AST, fn: FunctionNode, handler: bool, identity_fn: bool, constants: set[str]
+            ) -> Iterable[tuple[int, str]]:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            name = next((n for n in map(_target_name, targets) if n and IDENTITY_NAME.match(n)), None)
+            if name and _fixed_identity(stmt.value, constants):
+                yield stmt.lineno, f"hard-coded identity assigned to {name}"
+        elif isinstance(stmt, ast.Return) and identity_fn and stmt.value is not None and _fixed_identity(stmt.value, constants):
+            yield stmt.lineno, f"{fn.name}() returns a fixed user instead of the caller's identity"
+        elif isinstance(stmt, ast.Return) and stmt.value is not None and _user_object(stmt.value, constants):
+            yield stmt.lineno, f"{fn.name}() returns a hard-coded user"
+        if handler and isinstance(stmt, ast.Call):
+            for kw in stmt.keywords:
+                if kw.arg and OWNER_KWARG.match(kw.arg) and (_literal_id(kw.value) or _constant_ref(kw.value, constants)):
+                    yield kw.value.lineno, f"record created with the fixed owner {kw.arg}={ast.unparse(kw.value)}"
 
 
 _LOOKED_AT = frozenset({ast.Assign, ast.AnnAssign, ast.Return, ast.Call})

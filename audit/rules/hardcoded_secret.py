@@ -8,7 +8,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._secret_names import URL_CREDENTIALS, is_secret_name, is_secret_value, looks_random
-from ._syntax import call_qualname, import_aliases, is_test_file, keyword, last_name, nodes_of, str_value
+from ._syntax import call_qualname, import_aliases, is_test_file, keyword, last_name, nodes, str_value
 
 # Calls that read a setting from the environment: name first, default second (or default=).
 ENV_READERS = ("os.getenv", "os.environ.get", "os.environ.setdefault", "environ.get", "getenv", "decouple.config",
@@ -125,48 +125,62 @@ class HardcodedSecret(Rule):
                 yield self.finding(ctx, line, message)
 
     def _findings(self, tree: ast.Module, aliases: dict[str, str]) -> Iterable[tuple[int, str]]:
-        for node in nodes_of(tree, ast.Assign, ast.AnnAssign, ast.Call, ast.BoolOp, ast.FunctionDef,
-                             ast.AsyncFunctionDef, ast.Compare, ast.Dict, ast.Constant):
-            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        # Every test below needs a string (or bytes) literal somewhere; each branch looks for it
+        # first, before the costlier name tests (all of them pure, so the order is free).
+        for node in nodes(tree):
+            kind = node.__class__
+            if kind not in _LOOKED_AT:
+                continue
+            if kind is ast.Constant:
+                value = node.value
+                if isinstance(value, str) and "@" in value and URL_CREDENTIALS.match(value):
+                    yield node.lineno, "credentials written inside a URL"
+            elif kind is ast.Call:
+                args = node.args
+                if args and _is_text(args[0]) and args[0].value and is_secret_name(args[0].value, strong_evidence=True):
+                    fallback = self._env_default(node, aliases)
+                    if fallback:
+                        yield node.lineno, fallback
+                for kw in node.keywords:
+                    if kw.arg and _is_literal(kw.value) and is_secret_name(
+                            kw.arg, strong_evidence=_random_literal(kw.value)) and _literal_secret(kw.value, kw.arg):
+                        yield kw.value.lineno, f"literal secret passed as {kw.arg}="
+            elif kind is ast.Assign or kind is ast.AnnAssign:
+                if not _is_literal(node.value):
+                    continue
+                targets = node.targets if kind is ast.Assign else [node.target]
                 for name in filter(None, map(_target_name, targets)):
                     if is_secret_name(name, strong_evidence=_random_literal(node.value)) and _literal_secret(
                             node.value, name):
                         yield node.lineno, f"literal secret assigned to {name}"
                         break
-            elif isinstance(node, ast.Call):
-                fallback = self._env_default(node, aliases)
-                if fallback:
-                    yield node.lineno, fallback
-                for kw in node.keywords:
-                    if kw.arg and is_secret_name(kw.arg, strong_evidence=_random_literal(kw.value)) and _literal_secret(
-                            kw.value, kw.arg):
-                        yield kw.value.lineno, f"literal secret passed as {kw.arg}="
-            elif isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+            elif kind is ast.BoolOp:
                 # os.environ.get("SECRET_KEY") or "changeme"
+                if node.op.__class__ is not ast.Or or not any(_literal_secret(v) for v in node.values[1:]):
+                    continue
                 env = next((v for v in node.values if isinstance(v, ast.Call) and _env_name(v, aliases)), None)
-                if env is not None and is_secret_name(_env_name(env, aliases), strong_evidence=True) and any(
-                        _literal_secret(v) for v in node.values[1:]):
+                if env is not None and is_secret_name(_env_name(env, aliases), strong_evidence=True):
                     yield node.lineno, f"literal fallback for {_env_name(env, aliases)}"
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
                 args = node.args.posonlyargs + node.args.args
                 for arg, default in zip(args[len(args) - len(node.args.defaults):], node.args.defaults):
-                    if is_secret_name(arg.arg) and _literal_secret(default):
+                    if _is_literal(default) and is_secret_name(arg.arg) and _literal_secret(default):
                         yield default.lineno, f"literal default for the secret parameter {arg.arg}"
-            elif isinstance(node, ast.Compare) and len(node.comparators) == 1 and isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
-                left, right = node.left, node.comparators[0]
-                name = _target_name(left)
-                if name and is_secret_name(name) and _literal_secret(right, name):
-                    yield node.lineno, f"{name} compared with a literal secret"
-            elif isinstance(node, ast.Dict):
+            elif kind is ast.Compare:
+                if len(node.comparators) == 1 and isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
+                    left, right = node.left, node.comparators[0]
+                    if not _is_literal(right):
+                        continue
+                    name = _target_name(left)
+                    if name and is_secret_name(name) and _literal_secret(right, name):
+                        yield node.lineno, f"{name} compared with a literal secret"
+            else:  # ast.Dict
                 # app.config.update({"SECRET_KEY": "..."}): upper-case keys are settings; lower-case
                 # "password" keys are usually record fields (judged by the mock-data rule instead).
                 for k, v in zip(node.keys, node.values):
                     key = str_value(k)
-                    if key and key.isupper() and is_secret_name(key) and _literal_secret(v):
+                    if key and key.isupper() and _is_literal(v) and is_secret_name(key) and _literal_secret(v):
                         yield v.lineno, f"literal secret for the setting {key}"
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and URL_CREDENTIALS.match(node.value):
-                yield node.lineno, "credentials written inside a URL"
 
     @staticmethod
     def _env_default(call: ast.Call, aliases: dict[str, str]) -> str | None:
@@ -189,6 +203,19 @@ def _env_name(call: ast.Call, aliases: dict[str, str]) -> str:
     if not is_env or not call.args:
         return ""
     return str_value(call.args[0]) or ""
+
+
+_LOOKED_AT = frozenset({ast.Assign, ast.AnnAssign, ast.Call, ast.BoolOp, ast.FunctionDef, ast.AsyncFunctionDef,
+                        ast.Compare, ast.Dict, ast.Constant})
+
+
+def _is_text(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _is_literal(node: ast.AST | None) -> bool:
+    """A string or bytes literal: the only values ``_literal_secret`` accepts."""
+    return isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))
 
 
 def _target_name(target: ast.AST) -> str | None:

@@ -188,10 +188,25 @@ def _is_upload_source(node: ast.AST) -> bool:
 
 def _mentions_files(node: ast.AST) -> bool:
     """Whether a name, attribute, keyword or literal inside ``node`` contains "files" (cheaper than unparsing it)."""
-    for sub in ast.walk(node):
-        for value in sub.__dict__.values():
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        kind = node.__class__
+        if kind is ast.Name:
+            if "files" in node.id:
+                return True
+            continue
+        for value in node.__dict__.values():  # the fields, and the positions (ints)
             kind = value.__class__
-            if (kind is str and "files" in value) or (kind is bytes and b"files" in value):
+            if kind is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        stack.append(item)
+                    elif item.__class__ is str and "files" in item:
+                        return True
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+            elif (kind is str and "files" in value) or (kind is bytes and b"files" in value):
                 return True
     return False
 
