@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_left, bisect_right
 from typing import Iterable
 
 from ..model import Category, Finding, Severity
@@ -129,9 +130,18 @@ class DevSwitchAuthBypass(Rule):
                 guards[id(f)] = _is_guard(f)
             return guards[id(f)]
 
+        # A function can only hold a switch if an `if` starts within its lines: the others need no
+        # guard test (the costly part).
+        if_lines = sorted(n.lineno for n in nodes_of(ctx.tree, ast.If))
         for fn, outer in functions_with_outer(ctx.tree):
+            end = fn.end_lineno
+            if end is not None and bisect_right(if_lines, end) == bisect_left(if_lines, fn.lineno):
+                continue
             if any(guard(f) for f in (*outer, fn)):
                 yield from self._switches(ctx, fn)
+        if not any(is_true(n.value) for kind in (ast.Assign, ast.AnnAssign, ast.keyword)
+                   for n in nodes_of(ctx.tree, kind)):
+            return  # no setting is switched on (the test below starts with this)
         for node in nodes_of(ctx.tree, ast.Assign, ast.AnnAssign, ast.keyword):
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and is_true(node.value):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]

@@ -102,14 +102,21 @@ class EvalOfRequestData(Rule):
             return
         aliases = import_aliases(ctx.tree)
         for fn in functions(ctx.tree):
-            data = RequestData.of(ctx, fn, follow_returning=True)
-            if not data.tainted and not data.reads_request():
-                continue
+            # the dangerous calls first: most functions make none, and need no request-data analysis
+            sinks = []
             for node in own_nodes(fn):
                 if not isinstance(node, ast.Call) or not node.args:
                     continue
                 qual = call_qualname(node, aliases)
                 unsafe_yaml = qual == "yaml.load" and "Safe" not in ast.unparse(
                     keyword(node, "Loader") or (node.args[1] if len(node.args) > 1 else ast.Constant(None)))
-                if (qual in CODE_FUNCTIONS or qual in DESERIALISERS or unsafe_yaml) and data.is_tainted(node.args[0]):
+                if qual in CODE_FUNCTIONS or qual in DESERIALISERS or unsafe_yaml:
+                    sinks.append(node)
+            if not sinks:
+                continue
+            data = RequestData.of(ctx, fn, follow_returning=True)
+            if not data.tainted and not data.reads_request():
+                continue
+            for node in sinks:
+                if data.is_tainted(node.args[0]):
                     yield self.finding(ctx, node.lineno, f"request data passed to {last_name(node.func)}()")

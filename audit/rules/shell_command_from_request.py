@@ -104,14 +104,20 @@ class ShellCommandFromRequest(Rule):
             return
         aliases = import_aliases(ctx.tree)
         for fn in functions(ctx.tree):
-            data = RequestData.of(ctx, fn, follow_returning=True)
-            if not data.tainted and not data.reads_request():
-                continue
+            # the shell calls first: most functions make none, and need no request-data analysis
+            shells = []
             for node in own_nodes(fn):
                 if not isinstance(node, ast.Call) or not node.args:
                     continue
                 qual = call_qualname(node, aliases)
-                shell = qual in SHELL_FUNCTIONS or (qual in SUBPROCESS and (
-                    is_true(keyword(node, "shell")) or qual.endswith("_shell")))
-                if shell and data.is_tainted(node.args[0]):
+                if qual in SHELL_FUNCTIONS or (qual in SUBPROCESS and (
+                        is_true(keyword(node, "shell")) or qual.endswith("_shell"))):
+                    shells.append((node, qual))
+            if not shells:
+                continue
+            data = RequestData.of(ctx, fn, follow_returning=True)
+            if not data.tainted and not data.reads_request():
+                continue
+            for node, qual in shells:
+                if data.is_tainted(node.args[0]):
                     yield self.finding(ctx, node.lineno, f"shell command built from request data ({qual})")
