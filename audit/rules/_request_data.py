@@ -13,6 +13,7 @@ f-strings, concatenation, ``%`` and ``.format()``, calls such as ``str(x)`` or `
 from __future__ import annotations
 
 import ast
+import functools
 import re
 
 from ._syntax import (FunctionNode, body_walk, child_nodes, dotted, functions, import_aliases, is_handler,
@@ -52,9 +53,7 @@ class RequestData:
         aliases = import_aliases(tree)
         # Names that denote the request object: flask's/quart's `request` (however imported), a
         # parameter typed Request/WebSocket, and the conventional `request`/`req` names.
-        self.request_names = {"request", "req"} | {
-            local for local, full in aliases.items() if full.endswith(".request") or full == "request"
-        }
+        self.request_names = set(_request_aliases(tree, aliases))
         self.tainted: set[str] = set()
         self.fed = fed
         args = fn.args
@@ -90,26 +89,15 @@ class RequestData:
                 continue
             self.tainted.add(p.arg)
         self._nodes = body_walk(fn)
-        # One pass over the body: the names holding a schema's dump, whether the request is read
-        # (most functions never touch it: nothing to propagate), and the nodes that move data.
-        self._schema_dicts: set[str] = set()
-        self._movers: list[ast.AST] = []
-        request_names, reads, movers = self.request_names, False, self._movers
-        name_kind, call_kind, assign_kind = ast.Name, ast.Call, ast.Assign
+        # Most functions never touch the request: nothing to propagate.
+        request_names, name_kind = self.request_names, ast.Name
+        reads = False
         for n in self._nodes:
-            kind = n.__class__
-            if kind is name_kind:
-                if not reads and n.id in request_names:
-                    reads = True
-                continue
-            if kind not in _MOVERS:
-                continue
-            movers.append(n)
-            if kind is call_kind:
-                if not reads and returning is not None and returning.returns_request(n):
-                    reads = True
-            elif kind is assign_kind and n.value.__class__ is call_kind and last_name(n.value.func) in _SCHEMA_DUMPS:
-                self._schema_dicts.update(t.id for t in n.targets if t.__class__ is name_kind)
+            if n.__class__ is name_kind and n.id in request_names:
+                reads = True
+                break
+        if not reads and returning is not None:
+            reads = any(n.__class__ is ast.Call and returning.returns_request(n) for n in self._nodes)
         self._reads = reads
         if self.tainted or self._reads:
             self._propagate()
@@ -162,20 +150,24 @@ class RequestData:
         if node is None:
             return False
         # A depth-first search with an explicit stack (the answer does not depend on the order).
-        tainted, name_kind = self.tainted, ast.Name
+        tainted, name_kind, constant_kind, attribute_kind = self.tainted, ast.Name, ast.Constant, ast.Attribute
         stack = [node]
-        pop, extend = stack.pop, stack.extend
+        pop, push, extend = stack.pop, stack.append, stack.extend
         while stack:
-            node = stack.pop()
+            node = pop()
             kind = node.__class__
             if kind is name_kind:
                 if node.id in tainted and not isinstance(node.ctx, ast.Store):
                     return True
+            elif kind is constant_kind:
+                continue
             elif kind in _COMPREHENSIONS:
                 if self._comprehension_tainted(node):
                     return True
             elif kind in _SOURCE_KINDS and self.is_source(node):
                 return True
+            elif kind is attribute_kind:
+                push(node.value)  # (its other child, the load/store context, holds nothing)
             else:
                 extend(child_nodes(node))
         return False
@@ -197,7 +189,7 @@ class RequestData:
     # -- propagation ---------------------------------------------------------------------------
     def _propagate(self) -> None:
         # Two passes reach values assigned before a loop that re-reads them; more rarely matter.
-        movers = self._movers
+        movers = [n for n in self._nodes if n.__class__ in _MOVERS]
         for _ in range(2):
             before = len(self.tainted)
             for node in movers:
@@ -206,27 +198,39 @@ class RequestData:
                 break
 
     def _visit(self, node: ast.AST) -> None:
-        if isinstance(node, ast.Assign) and self.is_tainted(node.value):
-            for t in node.targets:
-                self._taint_target(t)
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None and self.is_tainted(node.value):
-            self._taint_target(node.target)
-        elif isinstance(node, ast.NamedExpr) and self.is_tainted(node.value):
-            self._taint_target(node.target)
-        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and self.is_tainted(node.iter):
-            if not self._schema_keys(node.iter):
+        kind = node.__class__
+        if kind is ast.Call:
+            # `payload.update(request.json)` / `items.append(request.form["x"])` taint the receiver.
+            func = node.func
+            if func.__class__ is ast.Attribute and func.attr in (
+                    "update", "append", "extend", "insert", "setdefault") and func.value.__class__ is ast.Name:
+                if any(self.is_tainted(a) for a in node.args):
+                    self.tainted.add(func.value.id)
+        elif kind is ast.Assign:
+            if self.is_tainted(node.value):
+                for t in node.targets:
+                    self._taint_target(t)
+        elif kind is ast.AnnAssign or kind is ast.AugAssign:
+            if node.value is not None and self.is_tainted(node.value):
                 self._taint_target(node.target)
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
+        elif kind is ast.NamedExpr:
+            if self.is_tainted(node.value):
+                self._taint_target(node.target)
+        elif kind is ast.For or kind is ast.AsyncFor or kind is ast.comprehension:
+            if self.is_tainted(node.iter) and not self._schema_keys(node.iter):
+                self._taint_target(node.target)
+        elif kind is ast.With or kind is ast.AsyncWith:
             for item in node.items:
                 if item.optional_vars is not None and self.is_tainted(item.context_expr):
                     self._taint_target(item.optional_vars)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            # `payload.update(request.json)` / `items.append(request.form["x"])` taint the receiver.
-            if node.func.attr in ("update", "append", "extend", "insert", "setdefault") and isinstance(
-                node.func.value, ast.Name
-            ):
-                if any(self.is_tainted(a) for a in node.args):
-                    self.tainted.add(node.func.value.id)
+
+    @functools.cached_property
+    def _schema_dicts(self) -> set[str]:
+        """Names assigned a schema's dump (``data = body.model_dump()``)."""
+        return {
+            t.id for node in self._nodes if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+            and last_name(node.value.func) in _SCHEMA_DUMPS for t in node.targets if isinstance(t, ast.Name)
+        }
 
     def _schema_keys(self, iterable: ast.AST) -> bool:
         """Iterating a validated model's dump (or its ``.keys()``) yields field names the schema fixed,
@@ -275,6 +279,20 @@ class ReturningCalls:
 
     def returns_request(self, call: ast.Call) -> bool:
         return _callee(call.func, self.names, self.local_functions, self.module) in self.returning
+
+
+def _request_aliases(tree: ast.Module, aliases: dict[str, str]) -> frozenset[str]:
+    """`request`, `req`, and the local names of flask's/quart's `request` in this file (kept on the tree)."""
+    found = tree.__dict__.get(_REQUEST_NAMES)
+    if found is None:
+        found = frozenset({"request", "req"} | {
+            local for local, full in aliases.items() if full.endswith(".request") or full == "request"
+        })
+        setattr(tree, _REQUEST_NAMES, found)
+    return found
+
+
+_REQUEST_NAMES = "_workbench_request_names"  # the attribute of a tree holding its _request_aliases
 
 
 def request_returning_functions(tree: ast.Module, module: str) -> set[str]:
