@@ -54,7 +54,7 @@ class RequestData:
         # Names that denote the request object: flask's/quart's `request` (however imported), a
         # parameter typed Request/WebSocket, and the conventional `request`/`req` names.
         self.request_names = set(_request_aliases(tree, aliases))
-        self.tainted: set[str] = set()
+        self._tainted: set[str] = set()  # see `tainted`
         self.fed = fed
         args = fn.args
         # Parameters that some route handler fills with request data (see request_fed_parameters).
@@ -65,10 +65,10 @@ class RequestData:
             index = key[1:]
             name = positional[int(index)] if key.startswith("#") and index.isdigit() and int(index) < len(
                 positional) else key.lstrip(":#")
-            self.tainted.add(name)
+            self._tainted.add(name)
             if model:
                 self.fed_models[name] = model
-        self.tainted.discard("self")
+        self._tainted.discard("self")
         params = args.posonlyargs + args.args + args.kwonlyargs
         defaults = dict(zip([a.arg for a in (args.posonlyargs + args.args)][::-1], args.defaults[::-1]))
         defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
@@ -87,7 +87,7 @@ class RequestData:
                 injected = True
             if injected or _INJECTED_PARAM.match(p.arg) or (ann_name and _INJECTED_TYPES.match(ann_name)):
                 continue
-            self.tainted.add(p.arg)
+            self._tainted.add(p.arg)
         self._nodes = body_walk(fn)
         # Most functions never touch the request: nothing to propagate.
         request_names, name_kind = self.request_names, ast.Name
@@ -99,8 +99,17 @@ class RequestData:
         if not reads and returning is not None:
             reads = any(n.__class__ is ast.Call and returning.returns_request(n) for n in self._nodes)
         self._reads = reads
-        if self.tainted or self._reads:
+        # Propagation waits for the first question that needs it (a rule that only looks for
+        # request reads never pays for it).
+        self._propagated = not (self._tainted or self._reads)
+
+    @property
+    def tainted(self) -> set[str]:
+        """The names holding request data (after propagation through the function)."""
+        if not self._propagated:
+            self._propagated = True
             self._propagate()
+        return self._tainted
 
     @classmethod
     def cached(cls, ctx, fn: FunctionNode, *, handler: bool, fed: frozenset[str] = frozenset(),
