@@ -171,8 +171,14 @@ class HardcodedIdentity(Rule):
             kind = stmt.__class__
             if kind not in _LOOKED_AT:  # (the only kinds of node the tests below accept)
                 continue
-            if (kind is ast.Call and not handler) or (kind is ast.Return and stmt.value is None):
-                continue  # (what _at would say, cheaper)
+            # (what _at would say, cheaper: calls matter in handlers, by their keywords; a returned
+            # value is a fixed identity only from an identity function, else a user built by a call)
+            if kind is ast.Call:
+                if not handler or not stmt.keywords:
+                    continue
+            elif kind is ast.Return:
+                if stmt.value is None or (not identity_fn and stmt.value.__class__ is not ast.Call):
+                    continue
             found = list(self._at(stmt, fn, handler, identity_fn, constants))
             if not found:
                 continue
@@ -228,22 +234,28 @@ def _literal_id(node: ast.AST) -> bool:
 
 
 def _literal_constants(tree: ast.Module) -> set[str]:
-    """Module-level names bound once to a literal id (``DEMO_USER_ID = 1``)."""
-    counts: dict[str, int] = {}
+    counts: dict[str, int] | None = None  # assignments per name, counted when a candidate first needs them
     literal: set[str] = set()
-    for node in nodes_of(tree, ast.Assign, ast.AnnAssign, ast.AugAssign):
-        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for t in targets:
-                if isinstance(t, ast.Name):
-                    counts[t.id] = counts.get(t.id, 0) + 1
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             name = stmt.targets[0].id
-            if _literal_id(stmt.value) and counts.get(name) == 1 and re.search(r"user|uid|account|owner|admin|"
-                                                                                 r"demo|default|test", name, re.I):
-                literal.add(name)
+            if _literal_id(stmt.value) and re.search(r"user|uid|account|owner|admin|demo|default|test", name, re.I):
+                if counts is None:
+                    counts = _assignment_counts(tree)
+                if counts.get(name) == 1:
+                    literal.add(name)
     return literal
+
+
+def _assignment_counts(tree: ast.Module) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for kind in (ast.Assign, ast.AnnAssign, ast.AugAssign):
+        for node in nodes_of(tree, kind):
+            targets = node.targets if kind is ast.Assign else [node.target]
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    counts[t.id] = counts.get(t.id, 0) + 1
+    return counts
 
 
 def _constant_ref(node: ast.AST, constants: set[str]) -> bool:
