@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
+from bisect import bisect_left, bisect_right
 
 from ._syntax import (FunctionNode, body_walk, child_nodes, dotted, functions, import_aliases, is_handler,
                       is_route_decorator, last_name, nodes_of)
@@ -363,11 +364,21 @@ def _request_fed_parameters(tree: ast.Module, module: str, is_package: bool) -> 
     local_functions = {f.name for f in tree.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
     names = _project_names(tree, module, is_package)
     fed: set[str] = set()
+    # The calls of project functions that pass something, first: a function that makes none feeds
+    # nothing, and needs no request-data analysis (one without such a call in its lines makes none).
+    callees: dict[int, str] = {}
+    for node in nodes_of(tree, ast.Call):
+        if (node.args or node.keywords) and (target := _callee(node.func, names, local_functions, module)) is not None:
+            callees[id(node)] = target
+    if not callees:
+        return fed
+    lines = sorted(node.lineno for node in nodes_of(tree, ast.Call) if id(node) in callees)
     for fn in functions(tree):
-        # the calls of project functions first: a function that makes none feeds nothing, and
-        # needs no request-data analysis
-        calls = [(node, target) for node in body_walk(fn) if node.__class__ is ast.Call
-                 and (target := _callee(node.func, names, local_functions, module)) is not None]
+        end = fn.end_lineno
+        if end is not None and bisect_right(lines, end) == bisect_left(lines, fn.lineno):
+            continue
+        calls = [(node, callees[id(node)]) for node in body_walk(fn) if node.__class__ is ast.Call
+                 and id(node) in callees]
         if not calls:
             continue
         handler = any(is_route_decorator(d) for d in fn.decorator_list)
