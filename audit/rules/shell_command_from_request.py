@@ -18,6 +18,19 @@ SHELL_FUNCTIONS = ("os.system", "os.popen", "os.popen2", "os.popen3", "subproces
 SUBPROCESS = ("subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
               "subprocess.Popen", "asyncio.create_subprocess_shell")
 
+# The last parts of the names above: a call named otherwise cannot be one of them, unless its
+# name was imported under another (``from os import system as run``).
+_LAST_PARTS = frozenset(q.rpartition(".")[2] for q in SHELL_FUNCTIONS + SUBPROCESS)
+
+
+def _may_name_one(func: ast.AST, aliases: dict[str, str]) -> bool:
+    """Whether ``call_qualname`` of a call of ``func`` can be one of the names above (a cheap test first)."""
+    if func.__class__ is ast.Attribute:
+        return func.attr in _LAST_PARTS
+    if func.__class__ is ast.Name:
+        return func.id in _LAST_PARTS or func.id in aliases
+    return True
+
 
 class ShellCommandFromRequest(Rule):
     """Flags a shell command that carries request data.
@@ -107,7 +120,7 @@ class ShellCommandFromRequest(Rule):
             # the shell calls first: most functions make none, and need no request-data analysis
             shells = []
             for node in own_nodes(fn):
-                if not isinstance(node, ast.Call) or not node.args:
+                if not isinstance(node, ast.Call) or not node.args or not _may_name_one(node.func, aliases):
                     continue
                 qual = call_qualname(node, aliases)
                 if qual in SHELL_FUNCTIONS or (qual in SUBPROCESS and (
