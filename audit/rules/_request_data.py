@@ -13,9 +13,12 @@ f-strings, concatenation, ``%`` and ``.format()``, calls such as ``str(x)`` or `
 from __future__ import annotations
 
 import ast
+import functools
 import re
+from bisect import bisect_left, bisect_right
 
-from ._syntax import FunctionNode, body_walk, functions, import_aliases, is_handler, is_route_decorator, last_name, nodes_of
+from ._syntax import (FunctionNode, body_walk, child_nodes, dotted, functions, import_aliases, is_handler,
+                      is_route_decorator, last_name, nodes_of)
 
 # Attributes of a request object that carry client data.
 REQUEST_ATTRS = frozenset({
@@ -24,8 +27,11 @@ REQUEST_ATTRS = frozenset({
     "query", "params", "input_stream",
 })
 # Nodes through which request data moves to a new name.
-_MOVERS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor, ast.comprehension,
-           ast.With, ast.AsyncWith, ast.Call)
+_MOVERS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor,
+                     ast.comprehension, ast.With, ast.AsyncWith, ast.Call})
+_COMPREHENSIONS = frozenset({ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp})
+# The only kinds of node that ``is_source`` can accept.
+_SOURCE_KINDS = frozenset({ast.Await, ast.Call, ast.Attribute})
 _SCHEMA_DUMPS = frozenset({"model_dump", "dict", "_asdict", "to_dict", "dump"})
 _REQUEST_TYPES = re.compile(r"^(Request|WebSocket|HTTPConnection|flask\.Request|starlette\..*Request)$")
 # Handler parameters that are injected by the framework, not sent by the client.
@@ -48,10 +54,8 @@ class RequestData:
         aliases = import_aliases(tree)
         # Names that denote the request object: flask's/quart's `request` (however imported), a
         # parameter typed Request/WebSocket, and the conventional `request`/`req` names.
-        self.request_names = {"request", "req"} | {
-            local for local, full in aliases.items() if full.endswith(".request") or full == "request"
-        }
-        self.tainted: set[str] = set()
+        self.request_names = set(_request_aliases(tree, aliases))
+        self._tainted: set[str] = set()  # see `tainted`
         self.fed = fed
         args = fn.args
         # Parameters that some route handler fills with request data (see request_fed_parameters).
@@ -62,15 +66,16 @@ class RequestData:
             index = key[1:]
             name = positional[int(index)] if key.startswith("#") and index.isdigit() and int(index) < len(
                 positional) else key.lstrip(":#")
-            self.tainted.add(name)
+            self._tainted.add(name)
             if model:
                 self.fed_models[name] = model
-        self.tainted.discard("self")
+        self._tainted.discard("self")
         params = args.posonlyargs + args.args + args.kwonlyargs
         defaults = dict(zip([a.arg for a in (args.posonlyargs + args.args)][::-1], args.defaults[::-1]))
         defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
         for p in params:
-            ann = ast.unparse(p.annotation) if p.annotation is not None else ""
+            # (a plain or dotted name unparses to itself: skip the costly unparse for it)
+            ann = "" if p.annotation is None else dotted(p.annotation) or ast.unparse(p.annotation)
             if _REQUEST_TYPES.match(ann.split("[")[0]):
                 self.request_names.add(p.arg)
                 continue
@@ -83,17 +88,29 @@ class RequestData:
                 injected = True
             if injected or _INJECTED_PARAM.match(p.arg) or (ann_name and _INJECTED_TYPES.match(ann_name)):
                 continue
-            self.tainted.add(p.arg)
+            self._tainted.add(p.arg)
         self._nodes = body_walk(fn)
-        self._schema_dicts = {
-            t.id for node in self._nodes if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
-            and last_name(node.value.func) in _SCHEMA_DUMPS for t in node.targets if isinstance(t, ast.Name)
-        }
         # Most functions never touch the request: nothing to propagate.
-        self._reads = any(isinstance(n, ast.Name) and n.id in self.request_names for n in self._nodes) or (
-            returning is not None and any(n.__class__ is ast.Call and returning.returns_request(n) for n in self._nodes))
-        if self.tainted or self._reads:
+        request_names, name_kind = self.request_names, ast.Name
+        reads = False
+        for n in self._nodes:
+            if n.__class__ is name_kind and n.id in request_names:
+                reads = True
+                break
+        if not reads and returning is not None:
+            reads = any(n.__class__ is ast.Call and returning.returns_request(n) for n in self._nodes)
+        self._reads = reads
+        # Propagation waits for the first question that needs it (a rule that only looks for
+        # request reads never pays for it).
+        self._propagated = not (self._tainted or self._reads)
+
+    @property
+    def tainted(self) -> set[str]:
+        """The names holding request data (after propagation through the function)."""
+        if not self._propagated:
+            self._propagated = True
             self._propagate()
+        return self._tainted
 
     @classmethod
     def cached(cls, ctx, fn: FunctionNode, *, handler: bool, fed: frozenset[str] = frozenset(),
@@ -139,20 +156,39 @@ class RequestData:
         )
 
     def is_tainted(self, node: ast.AST | None) -> bool:
+        """Whether ``node`` contains a tainted name or a source (comprehensions: see below)."""
         if node is None:
             return False
-        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-            # What a comprehension yields: its element (targets were tainted by propagation when
-            # their iterable was), so iterating a schema's field names yields no request data.
-            parts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
-            parts += [cond for gen in node.generators for cond in gen.ifs]
-            return any(self.is_tainted(p) for p in parts) or any(
-                self.is_tainted(gen.iter) for gen in node.generators if not self._schema_keys(gen.iter))
-        if isinstance(node, ast.Name):
-            return node.id in self.tainted and not isinstance(node.ctx, ast.Store)
-        if self.is_source(node):
-            return True
-        return any(self.is_tainted(child) for child in ast.iter_child_nodes(node))
+        # A depth-first search with an explicit stack (the answer does not depend on the order).
+        tainted, name_kind, constant_kind, attribute_kind = self.tainted, ast.Name, ast.Constant, ast.Attribute
+        stack = [node]
+        pop, push, extend = stack.pop, stack.append, stack.extend
+        while stack:
+            node = pop()
+            kind = node.__class__
+            if kind is name_kind:
+                if node.id in tainted and not isinstance(node.ctx, ast.Store):
+                    return True
+            elif kind is constant_kind:
+                continue
+            elif kind in _COMPREHENSIONS:
+                if self._comprehension_tainted(node):
+                    return True
+            elif kind in _SOURCE_KINDS and self.is_source(node):
+                return True
+            elif kind is attribute_kind:
+                push(node.value)  # (its other child, the load/store context, holds nothing)
+            else:
+                extend(child_nodes(node))
+        return False
+
+    def _comprehension_tainted(self, node: ast.AST) -> bool:
+        # What a comprehension yields: its element (targets were tainted by propagation when
+        # their iterable was), so iterating a schema's field names yields no request data.
+        parts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+        parts += [cond for gen in node.generators for cond in gen.ifs]
+        return any(self.is_tainted(p) for p in parts) or any(
+            self.is_tainted(gen.iter) for gen in node.generators if not self._schema_keys(gen.iter))
 
     def sources(self, node: ast.AST) -> list[ast.AST]:
         return [sub for sub in ast.walk(node) if self.is_source(sub)]
@@ -163,7 +199,7 @@ class RequestData:
     # -- propagation ---------------------------------------------------------------------------
     def _propagate(self) -> None:
         # Two passes reach values assigned before a loop that re-reads them; more rarely matter.
-        movers = [n for n in self._nodes if isinstance(n, _MOVERS)]
+        movers = [n for n in self._nodes if n.__class__ in _MOVERS]
         for _ in range(2):
             before = len(self.tainted)
             for node in movers:
@@ -172,27 +208,39 @@ class RequestData:
                 break
 
     def _visit(self, node: ast.AST) -> None:
-        if isinstance(node, ast.Assign) and self.is_tainted(node.value):
-            for t in node.targets:
-                self._taint_target(t)
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None and self.is_tainted(node.value):
-            self._taint_target(node.target)
-        elif isinstance(node, ast.NamedExpr) and self.is_tainted(node.value):
-            self._taint_target(node.target)
-        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and self.is_tainted(node.iter):
-            if not self._schema_keys(node.iter):
+        kind = node.__class__
+        if kind is ast.Call:
+            # `payload.update(request.json)` / `items.append(request.form["x"])` taint the receiver.
+            func = node.func
+            if func.__class__ is ast.Attribute and func.attr in (
+                    "update", "append", "extend", "insert", "setdefault") and func.value.__class__ is ast.Name:
+                if any(self.is_tainted(a) for a in node.args):
+                    self.tainted.add(func.value.id)
+        elif kind is ast.Assign:
+            if self.is_tainted(node.value):
+                for t in node.targets:
+                    self._taint_target(t)
+        elif kind is ast.AnnAssign or kind is ast.AugAssign:
+            if node.value is not None and self.is_tainted(node.value):
                 self._taint_target(node.target)
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
+        elif kind is ast.NamedExpr:
+            if self.is_tainted(node.value):
+                self._taint_target(node.target)
+        elif kind is ast.For or kind is ast.AsyncFor or kind is ast.comprehension:
+            if self.is_tainted(node.iter) and not self._schema_keys(node.iter):
+                self._taint_target(node.target)
+        elif kind is ast.With or kind is ast.AsyncWith:
             for item in node.items:
                 if item.optional_vars is not None and self.is_tainted(item.context_expr):
                     self._taint_target(item.optional_vars)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            # `payload.update(request.json)` / `items.append(request.form["x"])` taint the receiver.
-            if node.func.attr in ("update", "append", "extend", "insert", "setdefault") and isinstance(
-                node.func.value, ast.Name
-            ):
-                if any(self.is_tainted(a) for a in node.args):
-                    self.tainted.add(node.func.value.id)
+
+    @functools.cached_property
+    def _schema_dicts(self) -> set[str]:
+        """Names assigned a schema's dump (``data = body.model_dump()``)."""
+        return {
+            t.id for node in self._nodes if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+            and last_name(node.value.func) in _SCHEMA_DUMPS for t in node.targets if isinstance(t, ast.Name)
+        }
 
     def _schema_keys(self, iterable: ast.AST) -> bool:
         """Iterating a validated model's dump (or its ``.keys()``) yields field names the schema fixed,
@@ -243,6 +291,20 @@ class ReturningCalls:
         return _callee(call.func, self.names, self.local_functions, self.module) in self.returning
 
 
+def _request_aliases(tree: ast.Module, aliases: dict[str, str]) -> frozenset[str]:
+    """`request`, `req`, and the local names of flask's/quart's `request` in this file (kept on the tree)."""
+    found = tree.__dict__.get(_REQUEST_NAMES)
+    if found is None:
+        found = frozenset({"request", "req"} | {
+            local for local, full in aliases.items() if full.endswith(".request") or full == "request"
+        })
+        setattr(tree, _REQUEST_NAMES, found)
+    return found
+
+
+_REQUEST_NAMES = "_workbench_request_names"  # the attribute of a tree holding its _request_aliases
+
+
 def request_returning_functions(tree: ast.Module, module: str) -> set[str]:
     """This module's functions (not route handlers) whose return value carries request data:
     ``"pkg.mod.func"``. The map unions them into ``ProjectFacts.request_returning``, and the taint
@@ -287,14 +349,36 @@ def request_fed_parameters(tree: ast.Module, module: str, is_package: bool) -> s
     its qualified name. The map engine unions these over every module into
     ``ProjectFacts.request_fed_params``; the taint rules then treat those parameters as request data.
     """
+    # Kept on the tree: the map asks in its facts stage and the rules again for the same tree.
+    cache = tree.__dict__.setdefault(_FED_CACHE, {})
+    found = cache.get((module, is_package))
+    if found is None:
+        found = cache[(module, is_package)] = frozenset(_request_fed_parameters(tree, module, is_package))
+    return set(found)
+
+
+_FED_CACHE = "_workbench_request_fed"  # the attribute of a tree holding its request_fed_parameters
+
+
+def _request_fed_parameters(tree: ast.Module, module: str, is_package: bool) -> set[str]:
     local_functions = {f.name for f in tree.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
     names = _project_names(tree, module, is_package)
     fed: set[str] = set()
+    # The calls of project functions that pass something, first: a function that makes none feeds
+    # nothing, and needs no request-data analysis (one without such a call in its lines makes none).
+    callees: dict[int, str] = {}
+    for node in nodes_of(tree, ast.Call):
+        if (node.args or node.keywords) and (target := _callee(node.func, names, local_functions, module)) is not None:
+            callees[id(node)] = target
+    if not callees:
+        return fed
+    lines = sorted(node.lineno for node in nodes_of(tree, ast.Call) if id(node) in callees)
     for fn in functions(tree):
-        # the calls of project functions first: a function that makes none feeds nothing, and
-        # needs no request-data analysis
-        calls = [(node, target) for node in body_walk(fn) if node.__class__ is ast.Call
-                 and (target := _callee(node.func, names, local_functions, module)) is not None]
+        end = fn.end_lineno
+        if end is not None and bisect_right(lines, end) == bisect_left(lines, fn.lineno):
+            continue
+        calls = [(node, callees[id(node)]) for node in body_walk(fn) if node.__class__ is ast.Call
+                 and id(node) in callees]
         if not calls:
             continue
         handler = any(is_route_decorator(d) for d in fn.decorator_list)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Identifiers that hold a secret: SECRET_KEY, jwt_secret, API_KEY, db_password, auth_token, PRIVATE_KEY...
 SECRET_NAME = re.compile(
@@ -39,6 +40,7 @@ NOT_KEY_NAME = re.compile(r"(^|_)(cache|sort|primary|foreign|partition|lookup|id
 RANDOM_VALUE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_\-+/=.]{12,}$")
 
 
+@lru_cache(maxsize=8192)  # the same names come back in every file; the answer depends on the name alone
 def is_secret_name(name: str, *, strong_evidence: bool = False) -> bool:
     """Whether ``name`` holds a secret. ``strong_evidence`` (read from the environment with a
     fallback, or a random-looking value) admits ``..._KEY`` names too. HTTP header names
@@ -67,5 +69,7 @@ def is_secret_value(value: str, name: str = "") -> bool:
     if len(text) < 3 or not any(c.isalnum() for c in text) or PLACEHOLDER_VALUE.match(value) or \
             NOT_SECRET_VALUE.match(text):
         return False
-    squash = re.compile(r"[\W_]+")
-    return not (name and squash.sub("", text).lower() == squash.sub("", name).lower())
+    return not (name and _SQUASH.sub("", text).lower() == _SQUASH.sub("", name).lower())
+
+
+_SQUASH = re.compile(r"[\W_]+")  # what is left of a name or value without its separators

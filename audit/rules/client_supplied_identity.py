@@ -154,12 +154,14 @@ def _direct_names(fn: FunctionNode, data: RequestData) -> dict[str, int | None]:
     direct: dict[str, int | None] = {}
     for _ in range(2):
         for node in own_nodes(fn):
-            if isinstance(node, ast.Assign) and _direct(node.value, data, direct):
+            if node.__class__ is ast.Assign and _direct(node.value, data, direct):
+                new = [t.id for t in node.targets if isinstance(t, ast.Name) and t.id not in direct]
+                if not new:
+                    continue  # (the second pass: already known)
                 field = any(isinstance(s, ast.Subscript) or (isinstance(s, ast.Call) and last_name(s.func) in (
                     "get", "getlist") and s.args) for s in ast.walk(node.value))
-                for t in node.targets:
-                    if isinstance(t, ast.Name) and t.id not in direct:
-                        direct[t.id] = node.lineno if field else None
+                for name in new:
+                    direct.setdefault(name, node.lineno if field else None)
     return direct
 
 

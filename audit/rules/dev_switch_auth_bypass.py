@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_left, bisect_right
 from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._guards import AUTH_FUNCTION, CREDENTIAL, is_switch_test, rejects
-from ._syntax import FunctionNode, identifiers, functions_with_outer, is_test_file, is_true, names_in, nodes_of, own_nodes, str_value
+from ._syntax import FunctionNode, identifiers, functions_with_outer, is_test_file, names_in, nodes_of, own_nodes, str_value
 
 # Settings that switch authentication off outright (Flask-Login's LOGIN_DISABLED and friends).
 AUTH_OFF_SETTING = re.compile(r"^(LOGIN_DISABLED|AUTH_DISABLED|DISABLE_AUTH(ENTICATION)?|SKIP_AUTH(ENTICATION)?|"
@@ -129,24 +130,45 @@ class DevSwitchAuthBypass(Rule):
                 guards[id(f)] = _is_guard(f)
             return guards[id(f)]
 
+        # A function can only hold a switch if an `if` starts within its lines: the others need no
+        # guard test (the costly part).
+        if_lines = sorted(n.lineno for n in nodes_of(ctx.tree, ast.If))
         for fn, outer in functions_with_outer(ctx.tree):
+            end = fn.end_lineno
+            if end is not None and bisect_right(if_lines, end) == bisect_left(if_lines, fn.lineno):
+                continue
             if any(guard(f) for f in (*outer, fn)):
                 yield from self._switches(ctx, fn)
+        # Settings that switch authentication off: rare, so looked for kind by kind first, and
+        # reported in walk order only when there are some.
+        if not any(_auth_off(n) for kind in (ast.Assign, ast.AnnAssign, ast.keyword) for n in nodes_of(ctx.tree, kind)):
+            return
         for node in nodes_of(ctx.tree, ast.Assign, ast.AnnAssign, ast.keyword):
-            if isinstance(node, (ast.Assign, ast.AnnAssign)) and is_true(node.value):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for t in targets:
-                    name = t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else str_value(
-                        getattr(t, "slice", None))
-                    if name and AUTH_OFF_SETTING.match(name):
-                        yield self.finding(ctx, node.lineno, f"{name} = True switches authentication off")
-            elif isinstance(node, ast.keyword) and node.arg and AUTH_OFF_SETTING.match(node.arg) and is_true(node.value):
-                yield self.finding(ctx, node.value.lineno, f"{node.arg}=True switches authentication off")
+            for line, message in _auth_off(node):
+                yield self.finding(ctx, line, message)
 
     def _switches(self, ctx: RuleContext, fn: FunctionNode) -> Iterable[Finding]:
         for node in own_nodes(fn):  # nested wrappers are visited as guards of their own
             if isinstance(node, ast.If) and is_switch_test(node.test) and _lets_through(node.body):
                 yield self.finding(ctx, node.lineno, f"auth skipped when {ast.unparse(node.test)}")
+
+
+def _auth_off(node: ast.AST) -> list[tuple[int, str]]:
+    """``LOGIN_DISABLED = True`` / ``app.config["SKIP_AUTH"] = True`` / ``Settings(DISABLE_AUTH=True)``."""
+    value = node.value
+    if value.__class__ is not ast.Constant or value.value is not True:  # (is_true, inline: the hot test)
+        return []
+    if node.__class__ is ast.keyword:
+        if node.arg and AUTH_OFF_SETTING.match(node.arg):
+            return [(value.lineno, f"{node.arg}=True switches authentication off")]
+        return []
+    found = []
+    for t in node.targets if node.__class__ is ast.Assign else [node.target]:
+        name = t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else str_value(
+            getattr(t, "slice", None))
+        if name and AUTH_OFF_SETTING.match(name):
+            found.append((node.lineno, f"{name} = True switches authentication off"))
+    return found
 
 
 def _is_guard(fn: FunctionNode) -> bool:

@@ -16,6 +16,19 @@ DESERIALISERS = frozenset({"pickle.loads", "pickle.load", "cPickle.loads", "dill
                            "shelve.open", "jsonpickle.decode", "yaml.unsafe_load", "yaml.load_all", "yaml.full_load",
                            "pandas.read_pickle", "joblib.load", "torch.load"})
 
+# The last parts of the names above: a call named otherwise cannot be one of them, unless its
+# name was imported under another (``from os import system as run``).
+_LAST_PARTS = frozenset(q.rpartition(".")[2] for q in (*CODE_FUNCTIONS, *DESERIALISERS, "yaml.load"))
+
+
+def _may_name_one(func: ast.AST, aliases: dict[str, str]) -> bool:
+    """Whether ``call_qualname`` of a call of ``func`` can be one of the names above (a cheap test first)."""
+    if func.__class__ is ast.Attribute:
+        return func.attr in _LAST_PARTS
+    if func.__class__ is ast.Name:
+        return func.id in _LAST_PARTS or func.id in aliases
+    return True
+
 
 class EvalOfRequestData(Rule):
     """Flags request data passed to `eval`/`exec`/`compile` or to an unsafe deserialiser.
@@ -102,14 +115,21 @@ class EvalOfRequestData(Rule):
             return
         aliases = import_aliases(ctx.tree)
         for fn in functions(ctx.tree):
-            data = RequestData.of(ctx, fn, follow_returning=True)
-            if not data.tainted and not data.reads_request():
-                continue
+            # the dangerous calls first: most functions make none, and need no request-data analysis
+            sinks = []
             for node in own_nodes(fn):
-                if not isinstance(node, ast.Call) or not node.args:
+                if not isinstance(node, ast.Call) or not node.args or not _may_name_one(node.func, aliases):
                     continue
                 qual = call_qualname(node, aliases)
                 unsafe_yaml = qual == "yaml.load" and "Safe" not in ast.unparse(
                     keyword(node, "Loader") or (node.args[1] if len(node.args) > 1 else ast.Constant(None)))
-                if (qual in CODE_FUNCTIONS or qual in DESERIALISERS or unsafe_yaml) and data.is_tainted(node.args[0]):
+                if qual in CODE_FUNCTIONS or qual in DESERIALISERS or unsafe_yaml:
+                    sinks.append(node)
+            if not sinks:
+                continue
+            data = RequestData.of(ctx, fn, follow_returning=True)
+            if not data.tainted and not data.reads_request():
+                continue
+            for node in sinks:
+                if data.is_tainted(node.args[0]):
                     yield self.finding(ctx, node.lineno, f"request data passed to {last_name(node.func)}()")

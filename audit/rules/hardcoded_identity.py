@@ -166,26 +166,45 @@ class HardcodedIdentity(Rule):
             last_name(d.func if isinstance(d, ast.Call) else d) in IDENTITY_DECORATORS for d in fn.decorator_list)
         # Identities granted behind a development switch are reported once, at the switch (WB102).
         own = own_nodes(fn)
-        switched = {line for node in own if node.__class__ is ast.If and is_switch_test(node.test)
-                    for stmt in node.body for line in range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1)}
+        switched: set[int] | None = None  # the lines behind a switch, found when a finding first needs them
         for stmt in own:
-            if stmt.__class__ not in _LOOKED_AT:  # (the only kinds of node the tests below accept)
+            kind = stmt.__class__
+            if kind not in _LOOKED_AT:  # (the only kinds of node the tests below accept)
                 continue
+            # (what _at would say, cheaper: calls matter in handlers, by their keywords; a returned
+            # value is a fixed identity only from an identity function, else a user built by a call)
+            if kind is ast.Call:
+                if not handler or not stmt.keywords:
+                    continue
+            elif kind is ast.Return:
+                if stmt.value is None or (not identity_fn and stmt.value.__class__ is not ast.Call):
+                    continue
+            found = list(self._at(stmt, fn, handler, identity_fn, constants))
+            if not found:
+                continue
+            if switched is None:
+                switched = {line for node in own if node.__class__ is ast.If and is_switch_test(node.test)
+                            for stmt in node.body for line in range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1)}
             if switched and getattr(stmt, "lineno", 0) in switched:
                 continue
-            if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                name = next((n for n in map(_target_name, targets) if n and IDENTITY_NAME.match(n)), None)
-                if name and _fixed_identity(stmt.value, constants):
-                    yield stmt.lineno, f"hard-coded identity assigned to {name}"
-            elif isinstance(stmt, ast.Return) and identity_fn and stmt.value is not None and _fixed_identity(stmt.value, constants):
-                yield stmt.lineno, f"{fn.name}() returns a fixed user instead of the caller's identity"
-            elif isinstance(stmt, ast.Return) and stmt.value is not None and _user_object(stmt.value, constants):
-                yield stmt.lineno, f"{fn.name}() returns a hard-coded user"
-            if handler and isinstance(stmt, ast.Call):
-                for kw in stmt.keywords:
-                    if kw.arg and OWNER_KWARG.match(kw.arg) and (_literal_id(kw.value) or _constant_ref(kw.value, constants)):
-                        yield kw.value.lineno, f"record created with the fixed owner {kw.arg}={ast.unparse(kw.value)}"
+            yield from found
+
+    @staticmethod
+    def _at(stmt: ast.AST, fn: FunctionNode, handler: bool, identity_fn: bool, constants: set[str]
+            ) -> Iterable[tuple[int, str]]:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            name = next((n for n in map(_target_name, targets) if n and IDENTITY_NAME.match(n)), None)
+            if name and _fixed_identity(stmt.value, constants):
+                yield stmt.lineno, f"hard-coded identity assigned to {name}"
+        elif isinstance(stmt, ast.Return) and identity_fn and stmt.value is not None and _fixed_identity(stmt.value, constants):
+            yield stmt.lineno, f"{fn.name}() returns a fixed user instead of the caller's identity"
+        elif isinstance(stmt, ast.Return) and stmt.value is not None and _user_object(stmt.value, constants):
+            yield stmt.lineno, f"{fn.name}() returns a hard-coded user"
+        if handler and isinstance(stmt, ast.Call):
+            for kw in stmt.keywords:
+                if kw.arg and OWNER_KWARG.match(kw.arg) and (_literal_id(kw.value) or _constant_ref(kw.value, constants)):
+                    yield kw.value.lineno, f"record created with the fixed owner {kw.arg}={ast.unparse(kw.value)}"
 
 
 _LOOKED_AT = frozenset({ast.Assign, ast.AnnAssign, ast.Return, ast.Call})
@@ -215,22 +234,28 @@ def _literal_id(node: ast.AST) -> bool:
 
 
 def _literal_constants(tree: ast.Module) -> set[str]:
-    """Module-level names bound once to a literal id (``DEMO_USER_ID = 1``)."""
-    counts: dict[str, int] = {}
+    counts: dict[str, int] | None = None  # assignments per name, counted when a candidate first needs them
     literal: set[str] = set()
-    for node in nodes_of(tree, ast.Assign, ast.AnnAssign, ast.AugAssign):
-        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for t in targets:
-                if isinstance(t, ast.Name):
-                    counts[t.id] = counts.get(t.id, 0) + 1
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             name = stmt.targets[0].id
-            if _literal_id(stmt.value) and counts.get(name) == 1 and re.search(r"user|uid|account|owner|admin|"
-                                                                                 r"demo|default|test", name, re.I):
-                literal.add(name)
+            if _literal_id(stmt.value) and re.search(r"user|uid|account|owner|admin|demo|default|test", name, re.I):
+                if counts is None:
+                    counts = _assignment_counts(tree)
+                if counts.get(name) == 1:
+                    literal.add(name)
     return literal
+
+
+def _assignment_counts(tree: ast.Module) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for kind in (ast.Assign, ast.AnnAssign, ast.AugAssign):
+        for node in nodes_of(tree, kind):
+            targets = node.targets if kind is ast.Assign else [node.target]
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    counts[t.id] = counts.get(t.id, 0) + 1
+    return counts
 
 
 def _constant_ref(node: ast.AST, constants: set[str]) -> bool:

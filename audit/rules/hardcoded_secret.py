@@ -8,7 +8,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._secret_names import URL_CREDENTIALS, is_secret_name, is_secret_value, looks_random
-from ._syntax import call_qualname, import_aliases, is_test_file, keyword, last_name, nodes_of, str_value
+from ._syntax import call_qualname, import_aliases, is_test_file, keyword, last_name, nodes, nodes_of, str_value
 
 # Calls that read a setting from the environment: name first, default second (or default=).
 ENV_READERS = ("os.getenv", "os.environ.get", "os.environ.setdefault", "environ.get", "getenv", "decouple.config",
@@ -125,48 +125,102 @@ class HardcodedSecret(Rule):
                 yield self.finding(ctx, line, message)
 
     def _findings(self, tree: ast.Module, aliases: dict[str, str]) -> Iterable[tuple[int, str]]:
-        for node in nodes_of(tree, ast.Assign, ast.AnnAssign, ast.Call, ast.BoolOp, ast.FunctionDef,
-                             ast.AsyncFunctionDef, ast.Compare, ast.Dict, ast.Constant):
-            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for name in filter(None, map(_target_name, targets)):
-                    if is_secret_name(name, strong_evidence=_random_literal(node.value)) and _literal_secret(
-                            node.value, name):
-                        yield node.lineno, f"literal secret assigned to {name}"
+        # Each kind of node in a pass of its own (no merge of the kinds into walk order: the hits
+        # are rare, and only they are put back into walk order, which decides the message of a line
+        # with two). Every test needs a string (or bytes) literal and looks for it first, before
+        # the costlier name tests (all of them pure, so their order is free).
+        hits: list[tuple[ast.AST, list[tuple[int, str]]]] = []
+        for node in nodes_of(tree, ast.Constant):
+            value = node.value
+            if isinstance(value, str) and "@" in value and URL_CREDENTIALS.match(value):
+                hits.append((node, [(node.lineno, "credentials written inside a URL")]))
+        constant, text = ast.Constant, (str, bytes)
+        for node in nodes_of(tree, ast.Call):
+            args = node.args
+            if args and isinstance(args[0], constant) and isinstance(args[0].value, str) and args[0].value \
+                    and is_secret_name(args[0].value, strong_evidence=True) or any(
+                    isinstance(kw.value, constant) and isinstance(kw.value.value, text) for kw in node.keywords):
+                found = list(self._at(node, aliases))
+                if found:
+                    hits.append((node, found))
+        # the other kinds, each with the literal its test needs
+        candidates = [
+            *(n for n in nodes_of(tree, ast.Assign) if isinstance(n.value, constant) and isinstance(n.value.value, text)),
+            *(n for n in nodes_of(tree, ast.AnnAssign)
+              if isinstance(n.value, constant) and isinstance(n.value.value, text)),
+            *(n for n in nodes_of(tree, ast.BoolOp)
+              if any(isinstance(v, constant) and isinstance(v.value, text) for v in n.values[1:])),
+            *(n for kind in (ast.FunctionDef, ast.AsyncFunctionDef) for n in nodes_of(tree, kind)
+              if any(isinstance(d, constant) and isinstance(d.value, text) for d in n.args.defaults)),
+            *(n for n in nodes_of(tree, ast.Compare)
+              if isinstance(n.comparators[-1], constant) and isinstance(n.comparators[-1].value, text)),
+            *(n for n in nodes_of(tree, ast.Dict) if any(isinstance(v, constant) and isinstance(v.value, text)
+                                                         for v in n.values)),
+        ]
+        for node in candidates:
+            found = list(self._at(node, aliases))
+            if found:
+                hits.append((node, found))
+        if len(hits) > 1:
+            wanted = {id(node) for node, _ in hits}
+            position: dict[int, int] = {}
+            for i, node in enumerate(nodes(tree)):
+                if id(node) in wanted:
+                    position[id(node)] = i
+                    if len(position) == len(wanted):
                         break
-            elif isinstance(node, ast.Call):
+            hits.sort(key=lambda hit: position[id(hit[0])])
+        for _, found in hits:
+            yield from found
+
+    def _at(self, node: ast.AST, aliases: dict[str, str]) -> Iterable[tuple[int, str]]:
+        kind = node.__class__
+        if kind is ast.Call:
+            args = node.args
+            if args and _is_text(args[0]) and args[0].value and is_secret_name(args[0].value, strong_evidence=True):
                 fallback = self._env_default(node, aliases)
                 if fallback:
                     yield node.lineno, fallback
-                for kw in node.keywords:
-                    if kw.arg and is_secret_name(kw.arg, strong_evidence=_random_literal(kw.value)) and _literal_secret(
-                            kw.value, kw.arg):
-                        yield kw.value.lineno, f"literal secret passed as {kw.arg}="
-            elif isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
-                # os.environ.get("SECRET_KEY") or "changeme"
-                env = next((v for v in node.values if isinstance(v, ast.Call) and _env_name(v, aliases)), None)
-                if env is not None and is_secret_name(_env_name(env, aliases), strong_evidence=True) and any(
-                        _literal_secret(v) for v in node.values[1:]):
-                    yield node.lineno, f"literal fallback for {_env_name(env, aliases)}"
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                args = node.args.posonlyargs + node.args.args
-                for arg, default in zip(args[len(args) - len(node.args.defaults):], node.args.defaults):
-                    if is_secret_name(arg.arg) and _literal_secret(default):
-                        yield default.lineno, f"literal default for the secret parameter {arg.arg}"
-            elif isinstance(node, ast.Compare) and len(node.comparators) == 1 and isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
+            for kw in node.keywords:
+                if kw.arg and _is_literal(kw.value) and is_secret_name(
+                        kw.arg, strong_evidence=_random_literal(kw.value)) and _literal_secret(kw.value, kw.arg):
+                    yield kw.value.lineno, f"literal secret passed as {kw.arg}="
+        elif kind is ast.Assign or kind is ast.AnnAssign:
+            if not _is_literal(node.value):
+                return
+            targets = node.targets if kind is ast.Assign else [node.target]
+            for name in filter(None, map(_target_name, targets)):
+                if is_secret_name(name, strong_evidence=_random_literal(node.value)) and _literal_secret(
+                        node.value, name):
+                    yield node.lineno, f"literal secret assigned to {name}"
+                    break
+        elif kind is ast.BoolOp:
+            # os.environ.get("SECRET_KEY") or "changeme"
+            if node.op.__class__ is not ast.Or or not any(_literal_secret(v) for v in node.values[1:]):
+                return
+            env = next((v for v in node.values if isinstance(v, ast.Call) and _env_name(v, aliases)), None)
+            if env is not None and is_secret_name(_env_name(env, aliases), strong_evidence=True):
+                yield node.lineno, f"literal fallback for {_env_name(env, aliases)}"
+        elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            args = node.args.posonlyargs + node.args.args
+            for arg, default in zip(args[len(args) - len(node.args.defaults):], node.args.defaults):
+                if _is_literal(default) and is_secret_name(arg.arg) and _literal_secret(default):
+                    yield default.lineno, f"literal default for the secret parameter {arg.arg}"
+        elif kind is ast.Compare:
+            if len(node.comparators) == 1 and isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
                 left, right = node.left, node.comparators[0]
+                if not _is_literal(right):
+                    return
                 name = _target_name(left)
                 if name and is_secret_name(name) and _literal_secret(right, name):
                     yield node.lineno, f"{name} compared with a literal secret"
-            elif isinstance(node, ast.Dict):
-                # app.config.update({"SECRET_KEY": "..."}): upper-case keys are settings; lower-case
-                # "password" keys are usually record fields (judged by the mock-data rule instead).
-                for k, v in zip(node.keys, node.values):
-                    key = str_value(k)
-                    if key and key.isupper() and is_secret_name(key) and _literal_secret(v):
-                        yield v.lineno, f"literal secret for the setting {key}"
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and URL_CREDENTIALS.match(node.value):
-                yield node.lineno, "credentials written inside a URL"
+        elif kind is ast.Dict:
+            # app.config.update({"SECRET_KEY": "..."}): upper-case keys are settings; lower-case
+            # "password" keys are usually record fields (judged by the mock-data rule instead).
+            for k, v in zip(node.keys, node.values):
+                key = str_value(k)
+                if key and key.isupper() and _is_literal(v) and is_secret_name(key) and _literal_secret(v):
+                    yield v.lineno, f"literal secret for the setting {key}"
 
     @staticmethod
     def _env_default(call: ast.Call, aliases: dict[str, str]) -> str | None:
@@ -189,6 +243,15 @@ def _env_name(call: ast.Call, aliases: dict[str, str]) -> str:
     if not is_env or not call.args:
         return ""
     return str_value(call.args[0]) or ""
+
+
+def _is_text(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _is_literal(node: ast.AST | None) -> bool:
+    """A string or bytes literal: the only values ``_literal_secret`` accepts."""
+    return isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))
 
 
 def _target_name(target: ast.AST) -> str | None:

@@ -168,18 +168,7 @@ class MockDataResponse(Rule):
 
 def _mock_constants(tree: ast.Module) -> dict[str, str]:
     """Module-level names holding fake records -> why they count as fake."""
-    mutated = set()
-    for node in nodes_of(tree, ast.Call, ast.Assign, ast.AugAssign, ast.Delete, ast.Global):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MUTATORS:
-            if isinstance(node.func.value, ast.Name):
-                mutated.add(node.func.value.id)
-        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)):
-            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
-            for t in targets:
-                if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
-                    mutated.add(t.value.id)
-        elif isinstance(node, ast.Global):
-            mutated.update(node.names)
+    mutated: set[str] | None = None  # found when a constant first needs it (most modules have none)
     found: dict[str, str] = {}
     for stmt in tree.body:
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
@@ -190,26 +179,52 @@ def _mock_constants(tree: ast.Module) -> dict[str, str]:
                 if MOCK_NAME.search(t.id) and isinstance(stmt.value, (ast.List, ast.Tuple, ast.Dict)) and _has_literal(
                         stmt.value):
                     found[t.id] = f"the mock constant {t.id}"
-                elif t.id not in mutated and (_records(stmt.value) or _made_up_figures(stmt.value)):
-                    found[t.id] = f"the hard-coded data in {t.id}"
+                elif _records(stmt.value) or _made_up_figures(stmt.value):
+                    if mutated is None:
+                        mutated = _mutated_names(tree)
+                    if t.id not in mutated:
+                        found[t.id] = f"the hard-coded data in {t.id}"
     return found
 
 
+def _mutated_names(tree: ast.Module) -> set[str]:
+    """Names changed in place somewhere in the module (``ITEMS.append(x)``, ``ITEMS[0] = x``, ``global ITEMS``)."""
+    mutated = set()
+    for node in nodes_of(tree, ast.Call):
+        if isinstance(node.func, ast.Attribute) and node.func.attr in MUTATORS:
+            if isinstance(node.func.value, ast.Name):
+                mutated.add(node.func.value.id)
+    for kind in (ast.Assign, ast.AugAssign, ast.Delete):
+        for node in nodes_of(tree, kind):
+            targets = node.targets if kind is not ast.AugAssign else [node.target]
+            for t in targets:
+                if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
+                    mutated.add(t.value.id)
+    for node in nodes_of(tree, ast.Global):
+        mutated.update(node.names)
+    return mutated
+
+
 def _mock_uses(fn: FunctionNode, constants: dict[str, str]) -> Iterable[tuple[int, str]]:
-    fallback_lines = _fallback_lines(fn)
+    fallback_lines: set[int] | None = None  # found when an assignment first needs them
     seen: set[int] = set()
     for node in own_nodes(fn):
-        if isinstance(node, ast.Return) and node.value is not None:
+        kind = node.__class__
+        if kind is ast.Return:
+            if node.value is not None:
+                why = _mock_payload(node.value, constants)
+                if why and node.lineno not in seen:
+                    seen.add(node.lineno)
+                    yield node.lineno, f"route returns {why}"
+        elif kind is ast.Assign:
             why = _mock_payload(node.value, constants)
             if why and node.lineno not in seen:
-                seen.add(node.lineno)
-                yield node.lineno, f"route returns {why}"
-        elif isinstance(node, ast.Assign) and node.lineno in fallback_lines:
-            why = _mock_payload(node.value, constants)
-            if why and node.lineno not in seen:
-                seen.add(node.lineno)
-                yield node.lineno, f"route falls back to {why}"
-        elif isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+                if fallback_lines is None:
+                    fallback_lines = _fallback_lines(fn)
+                if node.lineno in fallback_lines:
+                    seen.add(node.lineno)
+                    yield node.lineno, f"route falls back to {why}"
+        elif kind is ast.BoolOp and isinstance(node.op, ast.Or):
             for value in node.values[1:]:
                 why = _mock_payload(value, constants)
                 if why and node.lineno not in seen:
@@ -222,9 +237,10 @@ def _fallback_lines(fn: FunctionNode) -> set[int]:
     lines: set[int] = set()
     for node in own_nodes(fn):
         body = []
-        if isinstance(node, ast.ExceptHandler):
+        kind = node.__class__
+        if kind is ast.ExceptHandler:
             body = node.body
-        elif isinstance(node, ast.If) and (
+        elif kind is ast.If and (
                 isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not)
                 or isinstance(node.test, ast.Compare) and any(isinstance(o, (ast.Is, ast.Eq)) for o in node.test.ops)):
             body = node.body

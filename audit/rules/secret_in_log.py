@@ -10,7 +10,8 @@ from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
 from ._secret_names import is_secret_name
-from ._syntax import body_walk, enclosing_functions, is_test_file, last_name, mentions, names_in, nodes_of, str_value
+from ._syntax import (FunctionNode, body_walk, dotted, enclosing_functions, is_test_file, last_name, mentions, names_in,
+                      nodes_of, str_value)
 
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "msg"})
 LOGGER_NAME = re.compile(r"(^|[._])(log|logger|logging|_log|_logger|LOG|LOGGER|structlog|audit_log)$", re.I)
@@ -104,7 +105,7 @@ class SecretInLog(Rule):
             return  # nothing this rule looks for can be in the file
         if is_test_file(ctx.file):
             return
-        owner = enclosing_functions(ctx.tree)
+        owner: dict[int, FunctionNode] | None = None  # found when a log call first needs it
         bodies: dict[int, tuple[RequestData, set[str]] | None] = {}
         for node in nodes_of(ctx.tree, ast.Call):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
@@ -116,7 +117,9 @@ class SecretInLog(Rule):
                 args = args[1:]  # the message template itself only describes
             args += [k.value for k in node.keywords if k.arg not in ("exc_info", "stack_info", "stacklevel")]
             leaked = _leaked(args)
-            fn = owner.get(id(node))
+            if not leaked and owner is None:
+                owner = enclosing_functions(ctx.tree)
+            fn = owner.get(id(node)) if not leaked else None
             if not leaked and fn is not None:
                 if id(fn) not in bodies:
                     bodies[id(fn)] = _password_body(fn, ctx.tree)
@@ -130,7 +133,7 @@ class SecretInLog(Rule):
 def _password_body(fn, tree: ast.Module) -> tuple[RequestData, set[str]] | None:
     """The function's request data and the names holding a whole request body, when the function
     reads a password/secret/token field from it."""
-    if any(re.search(r"pass(word)?|pwd|secret|token", n, re.I) for node in body_walk(fn) for n in _keys_read(node)):
+    if any(_SECRET_KEY.search(n) for node in body_walk(fn) if node.__class__ in _KEY_READS for n in _keys_read(node)):
         data = RequestData(fn, tree, handler=False)
         bodies = set()
         for node in body_walk(fn):
@@ -140,6 +143,10 @@ def _password_body(fn, tree: ast.Module) -> tuple[RequestData, set[str]] | None:
                     bodies.update(t.id for t in node.targets if isinstance(t, ast.Name))
         return data, bodies
     return None
+
+
+_SECRET_KEY = re.compile(r"pass(word)?|pwd|secret|token", re.I)
+_KEY_READS = frozenset({ast.Subscript, ast.Call})  # the only nodes _keys_read reads a key from
 
 
 def _whole_body(arg: ast.expr, found: tuple[RequestData, set[str]]) -> bool:
@@ -165,8 +172,10 @@ def _leaked(args: list[ast.expr]) -> str | None:
         for sub in ast.walk(arg):
             if isinstance(sub, ast.Constant):
                 continue
-            if isinstance(sub, (ast.Name, ast.Attribute)) and CREDENTIAL_CARRIERS.search(ast.unparse(sub)):
-                return ast.unparse(sub)
+            if isinstance(sub, (ast.Name, ast.Attribute)):
+                text = dotted(sub) or ast.unparse(sub)  # (a dotted name unparses to itself)
+                if CREDENTIAL_CARRIERS.search(text):
+                    return text
         for name in names_in(arg):
             if is_secret_name(name):
                 return name

@@ -18,6 +18,19 @@ SHELL_FUNCTIONS = ("os.system", "os.popen", "os.popen2", "os.popen3", "subproces
 SUBPROCESS = ("subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
               "subprocess.Popen", "asyncio.create_subprocess_shell")
 
+# The last parts of the names above: a call named otherwise cannot be one of them, unless its
+# name was imported under another (``from os import system as run``).
+_LAST_PARTS = frozenset(q.rpartition(".")[2] for q in SHELL_FUNCTIONS + SUBPROCESS)
+
+
+def _may_name_one(func: ast.AST, aliases: dict[str, str]) -> bool:
+    """Whether ``call_qualname`` of a call of ``func`` can be one of the names above (a cheap test first)."""
+    if func.__class__ is ast.Attribute:
+        return func.attr in _LAST_PARTS
+    if func.__class__ is ast.Name:
+        return func.id in _LAST_PARTS or func.id in aliases
+    return True
+
 
 class ShellCommandFromRequest(Rule):
     """Flags a shell command that carries request data.
@@ -104,14 +117,20 @@ class ShellCommandFromRequest(Rule):
             return
         aliases = import_aliases(ctx.tree)
         for fn in functions(ctx.tree):
+            # the shell calls first: most functions make none, and need no request-data analysis
+            shells = []
+            for node in own_nodes(fn):
+                if not isinstance(node, ast.Call) or not node.args or not _may_name_one(node.func, aliases):
+                    continue
+                qual = call_qualname(node, aliases)
+                if qual in SHELL_FUNCTIONS or (qual in SUBPROCESS and (
+                        is_true(keyword(node, "shell")) or qual.endswith("_shell"))):
+                    shells.append((node, qual))
+            if not shells:
+                continue
             data = RequestData.of(ctx, fn, follow_returning=True)
             if not data.tainted and not data.reads_request():
                 continue
-            for node in own_nodes(fn):
-                if not isinstance(node, ast.Call) or not node.args:
-                    continue
-                qual = call_qualname(node, aliases)
-                shell = qual in SHELL_FUNCTIONS or (qual in SUBPROCESS and (
-                    is_true(keyword(node, "shell")) or qual.endswith("_shell")))
-                if shell and data.is_tainted(node.args[0]):
+            for node, qual in shells:
+                if data.is_tainted(node.args[0]):
                     yield self.finding(ctx, node.lineno, f"shell command built from request data ({qual})")

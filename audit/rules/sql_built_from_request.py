@@ -131,6 +131,8 @@ class SqlBuiltFromRequest(Rule):
             return
         seen: set[int] = set()
         for fn in functions(ctx.tree):
+            if not _may_hold_sql(fn):
+                continue  # (most functions: no request-data analysis needed)
             data = RequestData.of(ctx, fn, follow_returning=True)
             if not data.tainted and not data.reads_request():
                 continue
@@ -161,6 +163,19 @@ class SqlBuiltFromRequest(Rule):
 
 _SQL = re.compile(r"\b(select\b.+\bfrom|insert\s+into|update\b.+\bset|delete\s+from|replace\s+into)\b",
                   re.I | re.S)
+
+
+# A word that SQL text must contain for _SQL to match (no word of it can span two literals: they are joined by spaces).
+_SQL_WORD = re.compile(r"select|insert|update|delete|replace", re.I)
+
+
+def _may_hold_sql(fn) -> bool:
+    """Whether ``fn`` calls a SQL sink or has a literal that SQL text needs: without either, the
+    rule cannot find anything in it."""
+    if any(node.__class__ is ast.Call and last_name(node.func) in SQL_SINKS for node in own_nodes(fn)):
+        return True
+    return any(node.__class__ is ast.Constant and isinstance(node.value, str) and _SQL_WORD.search(node.value)
+               for node in body_walk(fn))
 
 
 def _looks_like_sql(node: ast.AST) -> bool:

@@ -9,7 +9,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
-from ._syntax import (body_walk, call_qualname, functions, import_aliases, is_handler, is_test_file, keyword,
+from ._syntax import (body_walk, call_qualname, dotted, functions, import_aliases, is_handler, is_test_file, keyword,
                       last_name, mentions, names_in, nodes_of, own_nodes)
 
 # Outbound HTTP clients: module-level functions and methods of their client/session objects.
@@ -169,17 +169,17 @@ def _client_names(tree: ast.Module, aliases: dict[str, str]) -> set[str]:
 
 
 def _is_outbound(call: ast.Call, aliases: dict[str, str], clients: set[str]) -> bool:
-    qual = call_qualname(call, aliases)
     method = last_name(call.func)
     if method not in METHOD_NAMES:
         return False
+    qual = call_qualname(call, aliases)
     if qual.startswith(CLIENT_MODULES):
         return True
     if isinstance(call.func, ast.Attribute):
         receiver = call.func.value
-        rname = ast.unparse(receiver)
         if isinstance(receiver, ast.Call):  # requests.Session().get(url)
             return call_qualname(receiver, aliases).startswith(CLIENT_MODULES)
+        rname = dotted(receiver) or ast.unparse(receiver)  # (a dotted name unparses to itself)
         if rname in clients or rname.split(".")[-1] in clients:
             return True
         return bool(CLIENT_RECEIVER.search(rname)) and not NOT_HTTP_RECEIVER.search(rname)

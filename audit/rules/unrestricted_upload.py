@@ -8,7 +8,8 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import FunctionNode, functions, is_test_file, last_name, mentions, names_in, own_nodes, str_value
+from ._syntax import (FunctionNode, dotted, functions, is_test_file, last_name, mentions, names_in, own_nodes,
+                      str_value)
 
 TYPE_CHECK = re.compile(r"mimetype|content_type|allowed|splitext|suffix|extension|rsplit|endswith|mime|"
                         r"imghdr|magic|filetype|guess_type|what|verify_image|is_image|validate_(file|upload|image)",
@@ -179,14 +180,42 @@ class UnrestrictedUpload(Rule):
 
 def _is_upload_source(node: ast.AST) -> bool:
     """``request.files[...]``, ``request.files.get(...)``, ``request.files.getlist(...)``, ``(await request.form())[...]``."""
+    if not _mentions_files(node):
+        return False  # the pattern needs "files", which only a name or a literal can put in the text
     text = ast.unparse(node)
     return bool(re.search(r"\b(request|req)\.files\b|\bfiles\[|\.files\.get", text))
+
+
+def _mentions_files(node: ast.AST) -> bool:
+    """Whether a name, attribute, keyword or literal inside ``node`` contains "files" (cheaper than unparsing it)."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        kind = node.__class__
+        if kind is ast.Name:
+            if "files" in node.id:
+                return True
+            continue
+        for value in node.__dict__.values():  # the fields, and the positions (ints)
+            kind = value.__class__
+            if kind is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        stack.append(item)
+                    elif item.__class__ is str and "files" in item:
+                        return True
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+            elif (kind is str and "files" in value) or (kind is bytes and b"files" in value):
+                return True
+    return False
 
 
 def _upload_names(fn: FunctionNode) -> set[str]:
     names: set[str] = set()
     for arg in fn.args.args + fn.args.kwonlyargs:
-        ann = ast.unparse(arg.annotation) if arg.annotation is not None else ""
+        # (a plain or dotted name unparses to itself: skip the costly unparse for it)
+        ann = "" if arg.annotation is None else dotted(arg.annotation) or ast.unparse(arg.annotation)
         if "UploadFile" in ann or "FileStorage" in ann:
             names.add(arg.arg)
     defaults = fn.args.defaults
