@@ -9,7 +9,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
-from ._syntax import body_walk, functions, is_handler, is_test_file, keyword, last_name, mentions, own_nodes
+from ._syntax import body_walk, functions, is_handler, is_test_file, keyword, last_name, mentions, nodes_of, own_nodes
 
 # Calls that run (or wrap for running) SQL text given as their first argument.
 SQL_SINKS = frozenset({"execute", "executemany", "executescript", "exec_driver_sql", "raw", "text",
@@ -129,6 +129,9 @@ class SqlBuiltFromRequest(Rule):
             return  # nothing this rule looks for can be in the file
         if is_test_file(ctx.file):
             return
+        if not any(last_name(node.func) in SQL_SINKS for node in nodes_of(ctx.tree, ast.Call)) and not any(
+                isinstance(node.value, str) and _SQL_WORD.search(node.value) for node in nodes_of(ctx.tree, ast.Constant)):
+            return  # no sink and no SQL word anywhere in the file (see _may_hold_sql)
         seen: set[int] = set()
         for fn in functions(ctx.tree):
             if not _may_hold_sql(fn):
