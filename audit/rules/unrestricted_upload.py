@@ -244,12 +244,15 @@ def _upload_names(fn: FunctionNode) -> set[str]:
         if isinstance(default, ast.Call) and last_name(default.func) == "File":
             names.add(arg.arg)
     sourced = _may_read_files(fn)
+    if not sourced and not names:
+        return names  # (nothing below could add one)
     for node in own_nodes(fn):
-        if isinstance(node, ast.Assign) and sourced and _is_upload_source(node.value) and not isinstance(
-                node.value, ast.Compare):
-            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        elif isinstance(node, (ast.For, ast.comprehension)) and (
-                sourced and _is_upload_source(node.iter) or names_in(node.iter) & names):
+        kind = node.__class__
+        if kind is ast.Assign:
+            if sourced and _is_upload_source(node.value) and not isinstance(node.value, ast.Compare):
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif (kind is ast.For or kind is ast.comprehension) and (
+                sourced and _is_upload_source(node.iter) or names and names_in(node.iter) & names):
             if isinstance(node.target, ast.Name):
                 names.add(node.target.id)
     return names
