@@ -19,8 +19,20 @@ SIZE_CHECK = re.compile(r"content_length|MAX_CONTENT_LENGTH|max_size|max_bytes|M
 SANITISERS = re.compile(r"secure_filename|sanitize|sanitise|safe_name|slugify|uuid|token_hex|token_urlsafe|"
                         r"basename|clean_filename|get_valid_filename", re.I)
 SCHEMA_CALL = re.compile(r"model_validate|parse_obj|validate|load", re.I)
-# Whole-app body limits (Flask, Starlette/FastAPI middlewares, Quart).
-APP_LIMIT = re.compile(r"MAX_CONTENT_LENGTH|max_content_length|max_body_size|ContentSizeLimit|LimitUploadSize", re.I)
+# Whole-app body limits (Flask, Starlette/FastAPI middlewares, Quart). (The lookahead on the first
+# letters halves the time of a search through a whole file; it matches the same texts.)
+APP_LIMIT = re.compile(r"(?=[mcl])(?:MAX_CONTENT_LENGTH|max_content_length|max_body_size|ContentSizeLimit|"
+                       r"LimitUploadSize)", re.I)
+_APP_LIMIT_WORDS = ("max_content_length", "max_body_size", "contentsizelimit", "limituploadsize")
+
+
+def sets_upload_limit(text: str) -> bool:
+    """Whether ``text`` sets a whole-app body limit: ``APP_LIMIT.search(text)``, faster (for ASCII
+    text, where ignoring case is lower-casing, as a plain substring search)."""
+    if not text.isascii():
+        return bool(APP_LIMIT.search(text))
+    lowered = text.lower()
+    return any(word in lowered for word in _APP_LIMIT_WORDS)
 
 
 class UnrestrictedUpload(Rule):
@@ -137,7 +149,7 @@ class UnrestrictedUpload(Rule):
             if not files:
                 continue
             if app_limit is None:
-                app_limit = ctx.project.upload_size_limit_set or bool(APP_LIMIT.search(ctx.source))
+                app_limit = ctx.project.upload_size_limit_set or sets_upload_limit(ctx.source)
             yield from self._check_function(ctx, fn, files, app_limit)
 
     def _check_function(self, ctx: RuleContext, fn: FunctionNode, files: set[str], app_limit: bool
