@@ -382,8 +382,17 @@ def _request_fed_parameters(tree: ast.Module, module: str, is_package: bool) -> 
     # The calls of project functions that pass something, first: a function that makes none feeds
     # nothing, and needs no request-data analysis (one without such a call in its lines makes none).
     callees: dict[int, str] = {}
+    name_kind, attribute_kind = ast.Name, ast.Attribute
     for node in nodes_of(tree, ast.Call):
-        if (node.args or node.keywords) and (target := _callee(node.func, names, local_functions, module)) is not None:
+        if not (node.args or node.keywords):
+            continue
+        func = node.func  # (what _callee accepts, tested inline first: most calls are not the project's)
+        if func.__class__ is name_kind:
+            if func.id not in local_functions and func.id not in names:
+                continue
+        elif func.__class__ is not attribute_kind or func.value.__class__ is not name_kind or func.value.id not in names:
+            continue
+        if (target := _callee(func, names, local_functions, module)) is not None:
             callees[id(node)] = target
     if not callees:
         return fed
