@@ -390,7 +390,8 @@ def _request_fed_parameters(tree: ast.Module, module: str, is_package: bool) -> 
         if func.__class__ is name_kind:
             if func.id not in local_functions and func.id not in names:
                 continue
-        elif func.__class__ is not attribute_kind or func.value.__class__ is not name_kind or func.value.id not in names:
+        elif func.__class__ is not attribute_kind or func.value.__class__ is not name_kind or \
+                func.value.id not in names:
             continue
         if (target := _callee(func, names, local_functions, module)) is not None:
             callees[id(node)] = target

@@ -145,7 +145,8 @@ class HardcodedSecret(Rule):
                     hits.append((node, found))
         # the other kinds, each with the literal its test needs
         candidates = [
-            *(n for n in nodes_of(tree, ast.Assign) if isinstance(n.value, constant) and isinstance(n.value.value, text)),
+            *(n for n in nodes_of(tree, ast.Assign)
+              if isinstance(n.value, constant) and isinstance(n.value.value, text)),
             *(n for n in nodes_of(tree, ast.AnnAssign)
               if isinstance(n.value, constant) and isinstance(n.value.value, text)),
             *(n for n in nodes_of(tree, ast.BoolOp)

@@ -8,8 +8,8 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import (FunctionNode, body_walk, dotted, functions, is_test_file, last_name, mentions, names_in, own_nodes,
-                      str_value)
+from ._syntax import (FunctionNode, body_walk, dotted, functions, is_test_file, last_name, mentions, names_in,
+                      own_nodes, str_value)
 
 TYPE_CHECK = re.compile(r"mimetype|content_type|allowed|splitext|suffix|extension|rsplit|endswith|mime|"
                         r"imghdr|magic|filetype|guess_type|what|verify_image|is_image|validate_(file|upload|image)",
