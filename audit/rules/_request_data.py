@@ -123,8 +123,22 @@ class RequestData:
         returning = ReturningCalls.of(ctx) if follow_returning else None
         key = (id(fn), handler, fed, returning is not None)
         if key not in cache:
-            cache[key] = cls(fn, ctx.tree, handler=handler, fed=fed, returning=returning)
+            cache[key] = cls.plain(fn, ctx.tree) if not handler and not fed and returning is None else cls(
+                fn, ctx.tree, handler=handler, fed=fed, returning=returning)
         return cache[key]
+
+    @classmethod
+    def plain(cls, fn: FunctionNode, tree: ast.Module) -> "RequestData":
+        """``RequestData(fn, tree, handler=False)`` (explicit request reads only), made once per
+        function and kept on the tree: the map's facts stage asks for it and the rules again."""
+        cache = tree.__dict__.get(_PLAIN_CACHE)
+        if cache is None:
+            cache = {}
+            setattr(tree, _PLAIN_CACHE, cache)
+        found = cache.get(id(fn))
+        if found is None:
+            found = cache[id(fn)] = cls(fn, tree, handler=False)
+        return found
 
     @classmethod
     def of(cls, ctx, fn: FunctionNode, *, trusted_models: frozenset[str] | set[str] = frozenset(),
@@ -303,6 +317,7 @@ def _request_aliases(tree: ast.Module, aliases: dict[str, str]) -> frozenset[str
 
 
 _REQUEST_NAMES = "_workbench_request_names"  # the attribute of a tree holding its _request_aliases
+_PLAIN_CACHE = "_workbench_plain_request_data"  # the attribute of a tree holding its RequestData.plain
 
 
 def request_returning_functions(tree: ast.Module, module: str) -> set[str]:
@@ -318,7 +333,7 @@ def request_returning_functions(tree: ast.Module, module: str) -> set[str]:
         returns = [n for n in body_walk(fn) if n.__class__ is ast.Return and n.value is not None]
         if not returns:
             continue
-        data = RequestData(fn, tree, handler=False)
+        data = RequestData.plain(fn, tree)
         if data.reads_request() and any(data.is_tainted(r.value) for r in returns):
             found.add(f"{module}.{fn.name}" if module else fn.name)
     return found
@@ -367,8 +382,18 @@ def _request_fed_parameters(tree: ast.Module, module: str, is_package: bool) -> 
     # The calls of project functions that pass something, first: a function that makes none feeds
     # nothing, and needs no request-data analysis (one without such a call in its lines makes none).
     callees: dict[int, str] = {}
+    name_kind, attribute_kind = ast.Name, ast.Attribute
     for node in nodes_of(tree, ast.Call):
-        if (node.args or node.keywords) and (target := _callee(node.func, names, local_functions, module)) is not None:
+        if not (node.args or node.keywords):
+            continue
+        func = node.func  # (what _callee accepts, tested inline first: most calls are not the project's)
+        if func.__class__ is name_kind:
+            if func.id not in local_functions and func.id not in names:
+                continue
+        elif func.__class__ is not attribute_kind or func.value.__class__ is not name_kind or \
+                func.value.id not in names:
+            continue
+        if (target := _callee(func, names, local_functions, module)) is not None:
             callees[id(node)] = target
     if not callees:
         return fed
@@ -382,7 +407,7 @@ def _request_fed_parameters(tree: ast.Module, module: str, is_package: bool) -> 
         if not calls:
             continue
         handler = any(is_route_decorator(d) for d in fn.decorator_list)
-        data = RequestData(fn, tree, handler=handler)
+        data = RequestData(fn, tree, handler=True) if handler else RequestData.plain(fn, tree)
         if not data.tainted and not data.reads_request():
             continue
         models = _param_models(fn)

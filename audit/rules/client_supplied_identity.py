@@ -9,7 +9,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
-from ._syntax import FunctionNode, functions, is_test_file, last_name, mentions, own_nodes, str_value
+from ._syntax import functions, is_test_file, last_name, mentions, own_nodes, str_value
 
 # Fields of a stored record that say who owns it.
 OWNER_FIELD = re.compile(r"^(owner|author|creator|sender|uploader|user|account)(_?id)?$|^created_by(_id)?$", re.I)
@@ -120,8 +120,10 @@ class ClientSuppliedIdentity(Rule):
             data = RequestData.cached(ctx, fn, handler=False)  # explicit request reads only
             if not data.reads_request():
                 continue
-            direct = _direct_names(fn, data)
-            for line, message in _decisions(fn, data, direct):
+            # (the only kinds of node the two passes below look at, found once)
+            nodes = [node for node in own_nodes(fn) if node.__class__ in _DECIDING]
+            direct = _direct_names(nodes, data)
+            for line, message in _decisions(nodes, data, direct):
                 if line not in seen:
                     seen.add(line)
                     yield self.finding(ctx, line, message)
@@ -148,12 +150,16 @@ def _direct(expr: ast.AST, data: RequestData, direct: dict[str, int]) -> bool:
     return False
 
 
-def _direct_names(fn: FunctionNode, data: RequestData) -> dict[str, int | None]:
+_DECIDING = frozenset({ast.Compare, ast.Assign})
+
+
+def _direct_names(nodes: list[ast.AST], data: RequestData) -> dict[str, int | None]:
     """Names holding request values as sent -> the line that read one field into them
-    (None for a whole body or form, whose fields are read later)."""
+    (None for a whole body or form, whose fields are read later). ``nodes``: the function's own
+    comparisons and assignments."""
     direct: dict[str, int | None] = {}
     for _ in range(2):
-        for node in own_nodes(fn):
+        for node in nodes:
             if node.__class__ is ast.Assign and _direct(node.value, data, direct):
                 new = [t.id for t in node.targets if isinstance(t, ast.Name) and t.id not in direct]
                 if not new:
@@ -181,8 +187,8 @@ def _owner_field(expr: ast.AST) -> str | None:
     return None
 
 
-def _decisions(fn: FunctionNode, data: RequestData, direct: dict[str, int]) -> Iterable[tuple[int, str]]:
-    for node in own_nodes(fn):
+def _decisions(nodes: list[ast.AST], data: RequestData, direct: dict[str, int]) -> Iterable[tuple[int, str]]:
+    for node in nodes:
         if isinstance(node, ast.Compare) and len(node.comparators) == 1 and isinstance(
                 node.ops[0], (ast.Eq, ast.NotEq, ast.Is, ast.IsNot)):
             left, right = node.left, node.comparators[0]

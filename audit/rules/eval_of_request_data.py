@@ -9,7 +9,7 @@ from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
 from ._syntax import (call_qualname, functions, import_aliases, is_handler, is_test_file, keyword, last_name,
-                      mentions, own_nodes)
+                      mentions, nodes_of, own_nodes)
 
 CODE_FUNCTIONS = frozenset({"eval", "exec", "compile", "builtins.eval", "builtins.exec"})
 DESERIALISERS = frozenset({"pickle.loads", "pickle.load", "cPickle.loads", "dill.loads", "marshal.loads",
@@ -19,6 +19,16 @@ DESERIALISERS = frozenset({"pickle.loads", "pickle.load", "cPickle.loads", "dill
 # The last parts of the names above: a call named otherwise cannot be one of them, unless its
 # name was imported under another (``from os import system as run``).
 _LAST_PARTS = frozenset(q.rpartition(".")[2] for q in (*CODE_FUNCTIONS, *DESERIALISERS, "yaml.load"))
+
+
+def _is_sink(call: ast.Call, aliases: dict[str, str]) -> bool:
+    """Whether ``call`` evaluates or deserialises its first argument."""
+    if not call.args or not _may_name_one(call.func, aliases):
+        return False
+    qual = call_qualname(call, aliases)
+    unsafe_yaml = qual == "yaml.load" and "Safe" not in ast.unparse(
+        keyword(call, "Loader") or (call.args[1] if len(call.args) > 1 else ast.Constant(None)))
+    return qual in CODE_FUNCTIONS or qual in DESERIALISERS or unsafe_yaml
 
 
 def _may_name_one(func: ast.AST, aliases: dict[str, str]) -> bool:
@@ -114,17 +124,11 @@ class EvalOfRequestData(Rule):
         if is_test_file(ctx.file):
             return
         aliases = import_aliases(ctx.tree)
+        if not any(_is_sink(node, aliases) for node in nodes_of(ctx.tree, ast.Call)):
+            return  # no such call anywhere in the file
         for fn in functions(ctx.tree):
             # the dangerous calls first: most functions make none, and need no request-data analysis
-            sinks = []
-            for node in own_nodes(fn):
-                if not isinstance(node, ast.Call) or not node.args or not _may_name_one(node.func, aliases):
-                    continue
-                qual = call_qualname(node, aliases)
-                unsafe_yaml = qual == "yaml.load" and "Safe" not in ast.unparse(
-                    keyword(node, "Loader") or (node.args[1] if len(node.args) > 1 else ast.Constant(None)))
-                if qual in CODE_FUNCTIONS or qual in DESERIALISERS or unsafe_yaml:
-                    sinks.append(node)
+            sinks = [node for node in own_nodes(fn) if isinstance(node, ast.Call) and _is_sink(node, aliases)]
             if not sinks:
                 continue
             data = RequestData.of(ctx, fn, follow_returning=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_left, bisect_right
+from functools import lru_cache
 from typing import Iterable
 
 from ..model import Category, Finding, Severity
@@ -153,17 +155,25 @@ class HardcodedIdentity(Rule):
             return
         seen: set[int] = set()
         constants = _literal_constants(ctx.tree)
+        # Outside handlers and identity functions only two tests can hold (an identity name assigned
+        # a fixed identity, a user built with a literal id returned): their lines, found over the
+        # file, tell which functions need a closer look.
+        lines = _candidate_lines(ctx.tree, constants)
         for fn in functions(ctx.tree):
             if SEED_FUNCTION.search(fn.name):
                 continue
-            for line, message in self._in_function(fn, is_handler(ctx, fn), constants):
+            handler = is_handler(ctx, fn)
+            end = fn.end_lineno
+            if not handler and end is not None and bisect_right(lines, end) == bisect_left(lines, fn.lineno) and not \
+                    _is_identity_function(fn):
+                continue
+            for line, message in self._in_function(fn, handler, constants):
                 if line not in seen:
                     seen.add(line)
                     yield self.finding(ctx, line, message)
 
     def _in_function(self, fn: FunctionNode, handler: bool, constants: set[str]) -> Iterable[tuple[int, str]]:
-        identity_fn = bool(IDENTITY_FUNCTION.match(fn.name)) or any(
-            last_name(d.func if isinstance(d, ast.Call) else d) in IDENTITY_DECORATORS for d in fn.decorator_list)
+        identity_fn = _is_identity_function(fn)
         # Identities granted behind a development switch are reported once, at the switch (WB102).
         own = own_nodes(fn)
         switched: set[int] | None = None  # the lines behind a switch, found when a finding first needs them
@@ -208,6 +218,36 @@ class HardcodedIdentity(Rule):
 
 
 _LOOKED_AT = frozenset({ast.Assign, ast.AnnAssign, ast.Return, ast.Call})
+
+
+def _is_identity_function(fn: FunctionNode) -> bool:
+    """A function whose job is to say who is calling (by its name, or a "who is calling" decorator)."""
+    return bool(IDENTITY_FUNCTION.match(fn.name)) or any(
+        last_name(d.func if isinstance(d, ast.Call) else d) in IDENTITY_DECORATORS for d in fn.decorator_list)
+
+
+@lru_cache(maxsize=4096)  # the same few names are assigned in every file
+def _identity_name(name: str) -> bool:
+    return bool(IDENTITY_NAME.match(name))
+
+
+def _candidate_lines(tree: ast.Module, constants: set[str]) -> list[int]:
+    """The sorted lines of the file's assignments of a fixed identity to an identity name, and of its
+    returns of a user built with a literal id: the findings outside handlers and identity functions."""
+    lines = []
+    for node in nodes_of(tree, ast.Assign):
+        if any(n and _identity_name(n) for n in map(_target_name, node.targets)) and _fixed_identity(
+                node.value, constants):
+            lines.append(node.lineno)
+    for node in nodes_of(tree, ast.AnnAssign):
+        name = _target_name(node.target)
+        if node.value is not None and name and _identity_name(name) and _fixed_identity(node.value, constants):
+            lines.append(node.lineno)
+    for node in nodes_of(tree, ast.Return):
+        if node.value.__class__ is ast.Call and _user_object(node.value, constants):
+            lines.append(node.lineno)
+    lines.sort()
+    return lines
 
 
 def _target_name(target: ast.AST) -> str | None:

@@ -137,15 +137,21 @@ class HardcodedSecret(Rule):
         constant, text = ast.Constant, (str, bytes)
         for node in nodes_of(tree, ast.Call):
             args = node.args
-            if args and isinstance(args[0], constant) and isinstance(args[0].value, str) and args[0].value \
-                    and is_secret_name(args[0].value, strong_evidence=True) or any(
-                    isinstance(kw.value, constant) and isinstance(kw.value.value, text) for kw in node.keywords):
+            candidate = args and isinstance(args[0], constant) and isinstance(args[0].value, str) and args[0].value \
+                and is_secret_name(args[0].value, strong_evidence=True)
+            if not candidate:
+                for kw in node.keywords:  # (a loop, not any(): most calls have none or one)
+                    if isinstance(kw.value, constant) and isinstance(kw.value.value, text):
+                        candidate = True
+                        break
+            if candidate:
                 found = list(self._at(node, aliases))
                 if found:
                     hits.append((node, found))
         # the other kinds, each with the literal its test needs
         candidates = [
-            *(n for n in nodes_of(tree, ast.Assign) if isinstance(n.value, constant) and isinstance(n.value.value, text)),
+            *(n for n in nodes_of(tree, ast.Assign)
+              if isinstance(n.value, constant) and isinstance(n.value.value, text)),
             *(n for n in nodes_of(tree, ast.AnnAssign)
               if isinstance(n.value, constant) and isinstance(n.value.value, text)),
             *(n for n in nodes_of(tree, ast.BoolOp)

@@ -134,7 +134,7 @@ def _password_body(fn, tree: ast.Module) -> tuple[RequestData, set[str]] | None:
     """The function's request data and the names holding a whole request body, when the function
     reads a password/secret/token field from it."""
     if any(_SECRET_KEY.search(n) for node in body_walk(fn) if node.__class__ in _KEY_READS for n in _keys_read(node)):
-        data = RequestData(fn, tree, handler=False)
+        data = RequestData.plain(fn, tree)
         bodies = set()
         for node in body_walk(fn):
             if isinstance(node, ast.Assign):

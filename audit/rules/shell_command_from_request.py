@@ -9,7 +9,7 @@ from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
 from ._syntax import (call_qualname, functions, import_aliases, is_handler, is_test_file, is_true, keyword,
-                      mentions, own_nodes)
+                      mentions, nodes_of, own_nodes)
 
 # Functions that hand a string to a shell.
 SHELL_FUNCTIONS = ("os.system", "os.popen", "os.popen2", "os.popen3", "subprocess.getoutput",
@@ -21,6 +21,16 @@ SUBPROCESS = ("subprocess.run", "subprocess.call", "subprocess.check_call", "sub
 # The last parts of the names above: a call named otherwise cannot be one of them, unless its
 # name was imported under another (``from os import system as run``).
 _LAST_PARTS = frozenset(q.rpartition(".")[2] for q in SHELL_FUNCTIONS + SUBPROCESS)
+
+
+def _shell_call(call: ast.Call, aliases: dict[str, str]) -> str:
+    """The qualified name of the function when ``call`` runs a shell with its first argument, else ''."""
+    if not call.args or not _may_name_one(call.func, aliases):
+        return ""
+    qual = call_qualname(call, aliases)
+    if qual in SHELL_FUNCTIONS or (qual in SUBPROCESS and (is_true(keyword(call, "shell")) or qual.endswith("_shell"))):
+        return qual
+    return ""
 
 
 def _may_name_one(func: ast.AST, aliases: dict[str, str]) -> bool:
@@ -116,16 +126,12 @@ class ShellCommandFromRequest(Rule):
         if is_test_file(ctx.file):
             return
         aliases = import_aliases(ctx.tree)
+        if not any(_shell_call(node, aliases) for node in nodes_of(ctx.tree, ast.Call)):
+            return  # no shell call anywhere in the file
         for fn in functions(ctx.tree):
             # the shell calls first: most functions make none, and need no request-data analysis
-            shells = []
-            for node in own_nodes(fn):
-                if not isinstance(node, ast.Call) or not node.args or not _may_name_one(node.func, aliases):
-                    continue
-                qual = call_qualname(node, aliases)
-                if qual in SHELL_FUNCTIONS or (qual in SUBPROCESS and (
-                        is_true(keyword(node, "shell")) or qual.endswith("_shell"))):
-                    shells.append((node, qual))
+            shells = [(node, qual) for node in own_nodes(fn)
+                      if isinstance(node, ast.Call) and (qual := _shell_call(node, aliases))]
             if not shells:
                 continue
             data = RequestData.of(ctx, fn, follow_returning=True)

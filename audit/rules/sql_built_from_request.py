@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_left, bisect_right
 from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
-from ._syntax import body_walk, functions, is_handler, is_test_file, keyword, last_name, mentions, own_nodes
+from ._syntax import body_walk, functions, is_handler, is_test_file, keyword, last_name, mentions, nodes_of, own_nodes
 
 # Calls that run (or wrap for running) SQL text given as their first argument.
 SQL_SINKS = frozenset({"execute", "executemany", "executescript", "exec_driver_sql", "raw", "text",
@@ -129,8 +130,18 @@ class SqlBuiltFromRequest(Rule):
             return  # nothing this rule looks for can be in the file
         if is_test_file(ctx.file):
             return
+        # The lines of the file's sinks and SQL words (see _may_hold_sql): a function without one
+        # in its lines needs no closer look.
+        lines = sorted([node.lineno for node in nodes_of(ctx.tree, ast.Call) if last_name(node.func) in SQL_SINKS] + [
+            node.lineno for node in nodes_of(ctx.tree, ast.Constant)
+            if isinstance(node.value, str) and _SQL_WORD.search(node.value)])
+        if not lines:
+            return
         seen: set[int] = set()
         for fn in functions(ctx.tree):
+            end = fn.end_lineno
+            if end is not None and bisect_right(lines, end) == bisect_left(lines, fn.lineno):
+                continue
             if not _may_hold_sql(fn):
                 continue  # (most functions: no request-data analysis needed)
             data = RequestData.of(ctx, fn, follow_returning=True)
