@@ -298,8 +298,8 @@ def _rule_facts(tree: ast.Module, text: str, module: str, rel: str) -> dict[str,
         except Exception:  # a rule module being edited or broken must not stop the map
             continue
     try:
-        app_limit = importlib.import_module("audit.rules.unrestricted_upload").APP_LIMIT
-        out["upload_size_limit"] = bool(app_limit.search(text))
+        sets_upload_limit = importlib.import_module("audit.rules.unrestricted_upload").sets_upload_limit
+        out["upload_size_limit"] = sets_upload_limit(text)
     except Exception:
         pass
     return out

@@ -263,6 +263,8 @@ def release(tree: ast.AST) -> None:
     """Drop the index kept on ``tree`` (it refers back to the tree: without this, the tree would
     wait for the cyclic garbage collector, which the map keeps off while it works)."""
     index = tree.__dict__.pop(_INDEX, None)
+    for name in [n for n in tree.__dict__ if n.startswith("_workbench_")]:  # the rules' caches
+        del tree.__dict__[name]
     if index is not None:
         for fn in index.functions:
             fn.__dict__.pop(_INDEX, None)
