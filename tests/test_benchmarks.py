@@ -51,12 +51,14 @@ def test_bench_map_runs(tmp_path):
     """Our own analysis path end to end (bandit and semgrep cost half a minute even on a
     tiny tree, so the smoke run leaves them to the next test and to the real benchmark)."""
     stats = generate(tmp_path, lines=800, modules=12, seed=1)
-    figures = bench_map.measure(stats.root, jobs=1, tools=False)
+    figures = bench_map.measure(stats.root, jobs=1, tools=False, repeat=2)
     assert figures["lines"] == stats.lines and figures["own_s"] > 0 and figures["routes"] > 0
+    assert len(figures["rounds"]) == 2 and figures["own_s"] == min(r["own_s"] for r in figures["rounds"])
     assert figures["own_warm_s"] > 0 and figures["own_cold_cached_s"] > 0
     assert bench_map.count_lines(stats.root) == stats.lines + 1  # the warm run touched one file
     text = bench_map.report(figures)
     assert "own analysis" in text and "bandit alone" in text and "n/a" in text
+    assert "best of 2 interleaved rounds" in text and "rounds (own / bandit / semgrep / full" in text
 
 
 @pytest.mark.slow
