@@ -408,6 +408,10 @@ def run_map(
     tool_plan: dict[str, tuple[dict[str, str], list[str], list[Finding]]] = {}
     py_files = [f.rel for f in found.python]
     all_files = py_files + [f.rel for f in found.scripts]
+    # semgrep's parallel workers burn CPU waiting for each other when the cores are already
+    # busy: beside bandit (and our analysis) it runs on half the jobs. On 2 cores that took its
+    # CPU seconds from 12.2 to 7.4 and the whole map from 21.5 s to 19.2 s.
+    tool_jobs = {"bandit": jobs, "semgrep": max(1, jobs // 2) if bandit else jobs}
     for name, wanted, files in (("bandit", bandit, py_files), ("semgrep", semgrep, all_files)):
         if not wanted:
             tool_info[name] = {"status": "skipped", "detail": f"--no-{name}"}
@@ -418,7 +422,7 @@ def run_map(
         cached_findings = [f for rel in files if keys[rel] in hits for f in hits[keys[rel]]]
         todo_files = [rel for rel in files if keys[rel] not in hits]
         tool_plan[name] = (keys, todo_files, cached_findings)
-        tool_futures[name] = tool_pool.submit(_run_tool, name, src, todo_files, jobs)
+        tool_futures[name] = tool_pool.submit(_run_tool, name, src, todo_files, tool_jobs[name])
 
     show = sys.stderr.isatty() if progress is None else progress
     # While bandit and semgrep scan many files they keep `jobs` processes each busy: our analysis
@@ -720,7 +724,7 @@ def _run_tool(name: str, src: Path, files: list[str], jobs: int) -> tuple[dict[s
         raw = adapter.run(src, files=files, jobs=jobs)
         findings = adapter.parse(raw, src)
         info = {"status": "ok", "version": version, "findings": len(findings),
-                "time_s": round(time.perf_counter() - started, 3)}
+                "time_s": round(time.perf_counter() - started, 3), "jobs": jobs}
         if raw.get("engine"):
             info["engine"] = raw["engine"]  # (semgrep: which front end ran)
         return info, findings
