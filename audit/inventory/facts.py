@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -258,6 +259,12 @@ _NOT_A_CHECK = frozenset({"len", "str", "int", "bool", "repr", "print", "isinsta
 _LOGGING = re.compile(r"(^|\.)(log|logger|logging|LOGGER|LOG|_log|_logger)\.")
 _STORAGE_WORD = re.compile(r"(^|_|\.)(storage|stores?|repository|repositories|repos?|dao|daos|services?|crud|manager)s?($|_|\.)",
                            re.IGNORECASE)
+@lru_cache(maxsize=1 << 16)
+def _direct_db(name: str) -> bool:
+    """Whether a call's name queries the database itself (cached: a tree repeats its call names)."""
+    return _DIRECT_DB.search(name) is not None
+
+
 _DIRECT_DB = re.compile(
     r"(^|\.)(session|db|database|conn|connection|cursor|cur|engine)\.(execute|executemany|query|add|add_all|commit|"
     r"delete|merge|flush|scalar|scalars|get|rollback|fetchone|fetchall)$|\.query\.|(^|\.)query\.(filter|filter_by|get|all|first|"
@@ -393,6 +400,8 @@ class _Gatherer:
 
     def _stmt(self, stmt: ast.stmt, scope: str, class_name: str, top: bool) -> None:
         f = self.facts
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            _WATCHED.clear()  # the imports change: the names found from them are stale
         if isinstance(stmt, ast.Import):
             for alias in stmt.names:
                 if alias.asname:
@@ -524,6 +533,23 @@ def _status_of(node: ast.AST) -> int | None:
     return {"UNAUTHORIZED": 401, "FORBIDDEN": 403}.get(tail)
 
 
+_WATCHED: dict[int, tuple[dict[str, str], tuple[frozenset[str], ...], int]] = {}
+
+
+def _watched_names(imports: dict[str, str]) -> tuple[frozenset[str], ...]:
+    """The names a module imports the request, the session and current_user under; found once
+    per module (every function of it asks) and again after each import statement."""
+    hit = _WATCHED.get(id(imports))
+    if hit is not None and hit[0] is imports and len(imports) == hit[2]:
+        return hit[1]
+    found = (frozenset(n for n, t in imports.items() if t in ("flask.request", "quart.request")),
+             frozenset(n for n, t in imports.items() if t in ("flask.session", "quart.session")),
+             frozenset(n for n, t in imports.items() if t.endswith("current_user")))
+    _WATCHED.clear()  # (one module at a time: keep only its entry)
+    _WATCHED[id(imports)] = (imports, found, len(imports))
+    return found
+
+
 class _FunctionAnalysis:
     """The behavioural summary of one function body (nested functions included: a decorator's
     wrapper is where it decides)."""
@@ -534,9 +560,7 @@ class _FunctionAnalysis:
         self.fn = fn
         self.node = node
         self.imports = imports
-        self.request_names = {n for n, t in imports.items() if t in ("flask.request", "quart.request")}
-        self.session_names = {n for n, t in imports.items() if t in ("flask.session", "quart.session")}
-        self.current_user_names = {n for n, t in imports.items() if t.endswith("current_user")}
+        self.request_names, self.session_names, self.current_user_names = (set(names) for names in _watched_names(imports))
         for p in fn.params:
             ann = p.annotation
             if isinstance(ann, Ref) and self._qual(ann.dotted).rsplit(".", 1)[-1] in ("Request", "WebSocket", "HTTPConnection"):
@@ -851,7 +875,7 @@ class _FunctionAnalysis:
         elif tail == "redirect" and node.args and re.search(r"login|signin|sign_in", ast.dump(node.args[0]), re.I):
             fn.rejects = True
         # data access
-        if _DIRECT_DB.search(loose) or _DIRECT_DB.search(qual) or qual.startswith(("sqlalchemy.text", "sqlite3.", "psycopg", "pymysql")):
+        if _direct_db(loose) or _direct_db(qual) or qual.startswith(("sqlalchemy.text", "sqlite3.", "psycopg", "pymysql")):
             fn.data_access = "direct"
         elif name and "." in name:
             fn.storage_calls.append(loose)
