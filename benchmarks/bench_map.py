@@ -222,6 +222,11 @@ def report(f: dict[str, Any]) -> str:
         out.append("rounds (own / bandit / semgrep / full, seconds): " + "; ".join(
             " / ".join(f"{r[k]:.1f}" if r.get(k) else "n/a" for k in ("own_s", "bandit_s", "semgrep_s", "full_s"))
             for r in f["rounds"]))
+        ratios = sorted(r["full_s"] / (r["bandit_s"] + r["semgrep_s"]) for r in f["rounds"]
+                        if r.get("full_s") and r.get("bandit_s") and r.get("semgrep_s"))
+        if ratios:
+            out.append("full / (bandit + semgrep) within each round: " + ", ".join(f"{x:.2f}" for x in ratios)
+                       + f" (median {ratios[len(ratios) // 2]:.2f})")
     for tool, info in (f.get("tools") or {}).items():
         out.append(f"  in the full map, {tool}: {info.get('status')} {info.get('detail', '')} {info.get('time_s', '')}")
     return "\n".join(out)
