@@ -489,7 +489,11 @@ def run_map(
                                [repr(getattr(pf, name, None)) for name in _PROJECT_RULE_FIELDS]])
         rule_keys = {}
         project_modules = set(pf.modules)
+        caching = not isinstance(store, NullCache)
         for ff in file_facts if rules else ():
+            if not caching:  # (the key's context hash costs a JSON dump per file: only with a cache)
+                rule_keys[ff.rel] = f"rules:{ff.rel}"
+                continue
             imported = sorted(_imported_modules(ff.imports.values(), project_modules))
             ctx_hash = _hash_json([base_ctx, [r.to_row() for r in routes_by_file.get(ff.rel, [])],
                                    [[m, sorted(pf.module_names.get(m, ()))] for m in imported]])

@@ -41,12 +41,13 @@ def build_inventory(facts: Iterable[FileFacts], config: Config, src_name: str = 
         if fn.rejects or fn.reads_credential or fn.verifies:
             project.verdict(qual)
     modules = frozenset(project.files)
-    module_names = {}
-    for m, f in project.files.items():
-        names = set(f.defined)
-        prefix = m + "."
-        names.update(other[len(prefix):].split(".", 1)[0] for other in modules if other.startswith(prefix))
-        module_names[m] = frozenset(names)
+    # the names a module defines, and its submodules (``a.b`` for every ``a.b.c...``)
+    submodules: dict[str, set[str]] = {}
+    for other in modules:
+        parts = other.split(".")
+        for i in range(1, len(parts)):
+            submodules.setdefault(".".join(parts[:i]), set()).add(parts[i])
+    module_names = {m: frozenset(f.defined) | submodules.get(m, set()) for m, f in project.files.items()}
     extra = _rule_project_facts(project.files.values())
     project_facts = ProjectFacts(
         **extra,
