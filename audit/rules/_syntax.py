@@ -75,6 +75,16 @@ def call_qualname(call: ast.Call, aliases: dict[str, str]) -> str:
     return last_name(call.func)
 
 
+def may_name_one_of(func: ast.AST, last_parts: frozenset[str], aliases: dict[str, str]) -> bool:
+    """A cheap test before :func:`call_qualname`: whether a call of ``func`` can resolve to a
+    name whose last part is in ``last_parts`` (a bare name may also be an import alias)."""
+    if func.__class__ is ast.Attribute:
+        return func.attr in last_parts
+    if func.__class__ is ast.Name:
+        return func.id in last_parts or func.id in aliases
+    return True
+
+
 def last_name(node: ast.AST) -> str:
     """``get`` for ``requests.Session().get``; ``print`` for ``print``; '' otherwise."""
     if isinstance(node, ast.Attribute):

@@ -9,7 +9,7 @@ from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
 from ._syntax import (call_qualname, functions, import_aliases, is_handler, is_test_file, keyword, last_name,
-                      mentions, nodes_of, own_nodes)
+                      may_name_one_of, mentions, nodes_of, own_nodes)
 
 CODE_FUNCTIONS = frozenset({"eval", "exec", "compile", "builtins.eval", "builtins.exec"})
 DESERIALISERS = frozenset({"pickle.loads", "pickle.load", "cPickle.loads", "dill.loads", "marshal.loads",
@@ -23,21 +23,12 @@ _LAST_PARTS = frozenset(q.rpartition(".")[2] for q in (*CODE_FUNCTIONS, *DESERIA
 
 def _is_sink(call: ast.Call, aliases: dict[str, str]) -> bool:
     """Whether ``call`` evaluates or deserialises its first argument."""
-    if not call.args or not _may_name_one(call.func, aliases):
+    if not call.args or not may_name_one_of(call.func, _LAST_PARTS, aliases):
         return False
     qual = call_qualname(call, aliases)
     unsafe_yaml = qual == "yaml.load" and "Safe" not in ast.unparse(
         keyword(call, "Loader") or (call.args[1] if len(call.args) > 1 else ast.Constant(None)))
     return qual in CODE_FUNCTIONS or qual in DESERIALISERS or unsafe_yaml
-
-
-def _may_name_one(func: ast.AST, aliases: dict[str, str]) -> bool:
-    """Whether ``call_qualname`` of a call of ``func`` can be one of the names above (a cheap test first)."""
-    if func.__class__ is ast.Attribute:
-        return func.attr in _LAST_PARTS
-    if func.__class__ is ast.Name:
-        return func.id in _LAST_PARTS or func.id in aliases
-    return True
 
 
 class EvalOfRequestData(Rule):

@@ -9,7 +9,7 @@ from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
 from ._syntax import (call_qualname, functions, import_aliases, is_handler, is_test_file, is_true, keyword,
-                      mentions, nodes_of, own_nodes)
+                      may_name_one_of, mentions, nodes_of, own_nodes)
 
 # Functions that hand a string to a shell.
 SHELL_FUNCTIONS = ("os.system", "os.popen", "os.popen2", "os.popen3", "subprocess.getoutput",
@@ -25,21 +25,12 @@ _LAST_PARTS = frozenset(q.rpartition(".")[2] for q in SHELL_FUNCTIONS + SUBPROCE
 
 def _shell_call(call: ast.Call, aliases: dict[str, str]) -> str:
     """The qualified name of the function when ``call`` runs a shell with its first argument, else ''."""
-    if not call.args or not _may_name_one(call.func, aliases):
+    if not call.args or not may_name_one_of(call.func, _LAST_PARTS, aliases):
         return ""
     qual = call_qualname(call, aliases)
     if qual in SHELL_FUNCTIONS or (qual in SUBPROCESS and (is_true(keyword(call, "shell")) or qual.endswith("_shell"))):
         return qual
     return ""
-
-
-def _may_name_one(func: ast.AST, aliases: dict[str, str]) -> bool:
-    """Whether ``call_qualname`` of a call of ``func`` can be one of the names above (a cheap test first)."""
-    if func.__class__ is ast.Attribute:
-        return func.attr in _LAST_PARTS
-    if func.__class__ is ast.Name:
-        return func.id in _LAST_PARTS or func.id in aliases
-    return True
 
 
 class ShellCommandFromRequest(Rule):
