@@ -85,7 +85,19 @@ class RuleContext:
 
     @property
     def lines(self) -> list[str]:
-        return self.source.splitlines()
+        """The file's lines (split once: every finding's snippet reads them)."""
+        lines = self.__dict__.get("_lines")
+        if lines is None:
+            lines = self.__dict__["_lines"] = self.source.splitlines()
+        return lines
+
+    @property
+    def lowered(self) -> str:
+        """The file's text in lower case (made once: several rules' cheap word tests read it)."""
+        text = self.__dict__.get("_lowered")
+        if text is None:
+            text = self.__dict__["_lowered"] = self.source.lower()
+        return text
 
     def snippet(self, line: int) -> str:
         lines = self.lines
