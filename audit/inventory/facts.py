@@ -21,7 +21,7 @@ import ast
 import re
 from functools import lru_cache
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from ..rules._syntax import _CHILD_FIELDS, _child_fields, _index_of, child_nodes
 
@@ -802,10 +802,12 @@ class _FunctionAnalysis:
 
     def _call(self, node: ast.Call) -> None:
         fn = self.fn
-        name = dotted(node.func)
-        loose = name or loose_dotted(node.func)
+        func = node.func
+        name = dotted(func)
+        loose = name or loose_dotted(func)
         qual = self._qual(name) if name else loose
-        tail = loose.rsplit(".", 1)[-1]
+        kind_of = _call_kind(loose, qual, name)
+        tail = kind_of.tail
         fn.calls.append(loose)
         if self._is_credential_read(node):
             fn.reads_credential = True
@@ -813,80 +815,70 @@ class _FunctionAnalysis:
         if field_read:
             self._add_read(field_read, node)
         kind = self._request_attr(node)
-        if kind in ("json", "body") and isinstance(node.func, ast.Attribute) and node.func.attr in ("get_json", "get_data"):
+        if kind in ("json", "body") and func.__class__ is ast.Attribute and func.attr in ("get_json", "get_data"):
             self._add_read(kind, node)
         # validation: Model.model_validate(x), Model(**x), schema.load(x), validate(x, schema)
-        data_args = [a.value if isinstance(a, ast.Starred) else a for a in node.args] + \
-                    [k.value for k in node.keywords]
-        sources = set()
-        for arg in data_args if self._search_args else ():
-            for a in ast.walk(arg):  # Model.model_validate(request.get_json() or {}), Q(**request.args.to_dict())
-                if isinstance(a, ast.Name) and a.id in self.source_vars:
-                    sources.add(self.source_vars[a.id])
-                if isinstance(a, (ast.Attribute, ast.Call)):
-                    kind_direct = self._request_attr(a)
-                    if kind_direct:
-                        sources.add(kind_direct)
-                if isinstance(a, ast.Name) and a.id in self.field_vars:
-                    sources.add("@" + self.field_vars[a.id])
-        if sources:
-            validator = tail in ("model_validate", "model_validate_json", "parse_obj", "parse_raw", "validate",
-                                 "load", "loads", "validate_python", "validate_json", "parse", "parse_args") \
-                and qual not in ("json.loads", "pickle.loads", "marshal.loads", "yaml.load") \
-                or _VALIDATOR_NAME.search(tail)
-            if validator:
-                fn.validators.append(loose)
-                self._mark_validated(sources)
-            elif any(k.arg is None for k in node.keywords) or tail[:1].isupper():
-                for s in sources:  # Model(**data) / Model(title=data["title"]): a pydantic model? decided centrally
-                    fn.constructs.append((loose, s))
+        if self._search_args:
+            data_args = [a.value if isinstance(a, ast.Starred) else a for a in node.args] + \
+                        [k.value for k in node.keywords]
+            sources = set()
+            for arg in data_args:
+                for a in ast.walk(arg):  # Model.model_validate(request.get_json() or {}), Q(**request.args.to_dict())
+                    if isinstance(a, ast.Name) and a.id in self.source_vars:
+                        sources.add(self.source_vars[a.id])
+                    if isinstance(a, (ast.Attribute, ast.Call)):
+                        kind_direct = self._request_attr(a)
+                        if kind_direct:
+                            sources.add(kind_direct)
+                    if isinstance(a, ast.Name) and a.id in self.field_vars:
+                        sources.add("@" + self.field_vars[a.id])
+            if sources:
+                if kind_of.validator:
+                    fn.validators.append(loose)
+                    self._mark_validated(sources)
+                elif any(k.arg is None for k in node.keywords) or tail[:1].isupper():
+                    for s in sources:  # Model(**data) / Model(title=data["title"]): a pydantic model? decided centrally
+                        fn.constructs.append((loose, s))
         # authentication
-        if qual in ("jwt.decode", "jose.jwt.decode", "jwt.api_jwt.decode", "jwt.PyJWT.decode", "authlib.jose.jwt.decode") \
-                or (tail == "decode" and "jwt" in loose.lower()):
+        auth = kind_of.auth
+        if auth == "jwt-decode":
             if self._insecure_decode(node):
                 if not self._in_dev_switch(node):
                     fn.insecure_verify = True
             else:
                 fn.verifies = True
-        elif tail in ("loads", "unsign") and qual not in ("json.loads", "pickle.loads", "yaml.load", "marshal.loads"):
-            fn.verifies = True  # itsdangerous serializers / signers
-        elif tail in ("compare_digest", "check_password_hash", "verify_password", "checkpw") or \
-                _VERIFIER_NAME.match(tail):
-            fn.verifies = True
-        elif qual.startswith("flask_jwt_extended.") and tail in ("verify_jwt_in_request", "get_jwt_identity", "get_jwt"):
+        elif auth == "verifies":
+            fn.verifies = True  # itsdangerous serializers / signers, compare_digest, verify_token()
+        elif auth == "library":
             fn.verifies = fn.reads_credential = fn.rejects = fn.auth_lib_calls = True
-        if any(isinstance(a, ast.Name) and a.id in self.credential_vars for a in node.args) \
-                and tail not in _NOT_A_CHECK and not isinstance(node.func, ast.Attribute) or (
-                isinstance(node.func, ast.Attribute) and tail not in _NOT_A_CHECK and not _LOGGING.search(loose)
-                and any(isinstance(a, ast.Name) and a.id in self.credential_vars for a in node.args)):
-            fn.verifies = True  # the credential is looked up / checked (user_for_api_key(key), decode(token))
-        if tail in ("abort", "abort_json") or qual.endswith("werkzeug.exceptions.abort"):
+        credential_vars = self.credential_vars
+        if credential_vars and kind_of.may_check:
+            attribute = func.__class__ is ast.Attribute
+            if (not attribute or not kind_of.logging) and any(
+                    isinstance(a, ast.Name) and a.id in credential_vars for a in node.args):
+                fn.verifies = True  # the credential is looked up / checked (user_for_api_key(key), decode(token))
+        refusal = kind_of.refusal
+        if refusal == "abort":
             if node.args and _status_of(node.args[0]) in (401, 403):
                 fn.rejects = True
-        elif tail in ("HTTPException", "JSONResponse", "Response", "make_response", "jsonify", "HTTPError"):
+        elif refusal == "response":
             status = next((k.value for k in node.keywords if k.arg in ("status_code", "status", "code")), None)
             if (status is not None and _status_of(status) in (401, 403)) or any(_status_of(a) in (401, 403) for a in node.args[1:2]):
                 fn.rejects = True
             if tail == "HTTPException" and node.args and _status_of(node.args[0]) in (401, 403):
                 fn.rejects = True
-        elif tail in ("Unauthorized", "Forbidden", "AuthenticationFailed", "NotAuthenticated", "PermissionDenied",
-                      "unauthorized", "unauthorized_callback") or _REFUSAL_NAME.search(tail):
+        elif refusal == "refusal":
             fn.rejects = True
-        elif tail == "redirect" and node.args and re.search(r"login|signin|sign_in", ast.dump(node.args[0]), re.I):
+        elif refusal == "redirect" and node.args and re.search(r"login|signin|sign_in", ast.dump(node.args[0]), re.I):
             fn.rejects = True
         # data access
-        if _direct_db(loose) or _direct_db(qual) or qual.startswith(("sqlalchemy.text", "sqlite3.", "psycopg", "pymysql")):
+        data = kind_of.data
+        if data == "direct":
             fn.data_access = "direct"
-        elif name and "." in name:
+        elif data:
             fn.storage_calls.append(loose)
-            if _STORAGE_WORD.search(name.rsplit(".", 1)[0]):
-                if fn.data_access == "none":
-                    fn.data_access = "storage"
-        elif name:
-            fn.storage_calls.append(loose)
-        # wrapped view called (a decorator passing the request on)
-        if isinstance(node.func, ast.Name) and node.func.id in self.wrapped:
-            pass
+            if data == "storage" and fn.data_access == "none":
+                fn.data_access = "storage"
 
     def _mark_validated(self, sources: set[str]) -> None:
         for s in sources:
@@ -1096,6 +1088,72 @@ class _FunctionAnalysis:
 
 
 # names that say what a call does (compiled once: they run on every call of the tree)
+class _CallKind(NamedTuple):
+    """What a call's name alone says (see :func:`_call_kind`)."""
+
+    tail: str
+    validator: bool  # handed request data, it validates it (Model.model_validate, schema.load, validate_x)
+    auth: str  # "jwt-decode", "verifies", "library" (flask_jwt_extended) or ""
+    may_check: bool  # handed a credential, it checks it (not len(), print(), ...)
+    logging: bool  # a logger's method (log.info(token) checks nothing)
+    refusal: str  # "abort", "response", "refusal", "redirect" or ""
+    data: str  # "direct" (queries the database), "storage" (a storage layer's method), "call" or ""
+
+
+_CALL_KINDS: dict[tuple[str, str, int], _CallKind] = {}
+_JWT_DECODES = frozenset({"jwt.decode", "jose.jwt.decode", "jwt.api_jwt.decode", "jwt.PyJWT.decode", "authlib.jose.jwt.decode"})
+_NOT_VERIFYING_LOADS = frozenset({"json.loads", "pickle.loads", "yaml.load", "marshal.loads"})
+
+
+def _call_kind(loose: str, qual: str, name: str | None) -> _CallKind:
+    """The facts a call's name gives (``loose``: as written, ``qual``: through the imports,
+    ``name``: the dotted name when the callee is a plain chain), worked out once per name: a
+    tree repeats its call names, and the tests below are string searches."""
+    key = (loose, qual, 0 if name is None else 2 if "." in name else 1)
+    found = _CALL_KINDS.get(key)
+    if found is not None:
+        return found
+    tail = loose.rsplit(".", 1)[-1]
+    validator = bool(tail in ("model_validate", "model_validate_json", "parse_obj", "parse_raw", "validate",
+                              "load", "loads", "validate_python", "validate_json", "parse", "parse_args")
+                     and qual not in ("json.loads", "pickle.loads", "marshal.loads", "yaml.load")
+                     or _VALIDATOR_NAME.search(tail))
+    if qual in _JWT_DECODES or (tail == "decode" and "jwt" in loose.lower()):
+        auth = "jwt-decode"
+    elif tail in ("loads", "unsign") and qual not in _NOT_VERIFYING_LOADS:
+        auth = "verifies"
+    elif tail in ("compare_digest", "check_password_hash", "verify_password", "checkpw") or _VERIFIER_NAME.match(tail):
+        auth = "verifies"
+    elif qual.startswith("flask_jwt_extended.") and tail in ("verify_jwt_in_request", "get_jwt_identity", "get_jwt"):
+        auth = "library"
+    else:
+        auth = ""
+    if tail in ("abort", "abort_json") or qual.endswith("werkzeug.exceptions.abort"):
+        refusal = "abort"
+    elif tail in ("HTTPException", "JSONResponse", "Response", "make_response", "jsonify", "HTTPError"):
+        refusal = "response"
+    elif tail in ("Unauthorized", "Forbidden", "AuthenticationFailed", "NotAuthenticated", "PermissionDenied",
+                  "unauthorized", "unauthorized_callback") or _REFUSAL_NAME.search(tail):
+        refusal = "refusal"
+    elif tail == "redirect":
+        refusal = "redirect"
+    else:
+        refusal = ""
+    if _direct_db(loose) or _direct_db(qual) or qual.startswith(("sqlalchemy.text", "sqlite3.", "psycopg", "pymysql")):
+        data = "direct"
+    elif name and "." in name:
+        data = "storage" if _STORAGE_WORD.search(name.rsplit(".", 1)[0]) else "call"
+    elif name:
+        data = "call"
+    else:
+        data = ""
+    found = _CallKind(tail, validator, auth, tail not in _NOT_A_CHECK, bool(_LOGGING.search(loose)), refusal, data)
+    if len(_CALL_KINDS) > 100_000:  # (bounded: a huge tree of unique names must not grow it for ever)
+        _CALL_KINDS.clear()
+    _CALL_KINDS[key] = found
+    return found
+
+
 _VALIDATOR_NAME = re.compile(r"validat|schema", re.I)
 _VERIFIER_NAME = re.compile(r"(verify|validate|check|decode)_?\w*(token|jwt|key|signature|credential|auth)", re.I)
 _REFUSAL_NAME = re.compile(r"unauthori[sz]ed|forbidden", re.I)
