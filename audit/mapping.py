@@ -533,6 +533,17 @@ def run_map(
         _TREES.clear()  # trees kept in this process (jobs=1) are not needed after the rules stage
         _TREE_LINES[0] = 0
 
+    analysed = {ff.rel for ff in file_facts} | {f.rel for f in found.scripts}
+    python_files = len(file_facts)
+    lines_of = _LineReader(src)
+    # While the tools finish (the usual case on a cold map: bandit is the longest part), let go of
+    # the analysis's objects (freeing them takes a while: better now than after the tools) and
+    # read the lines the merge will quote.
+    del results, file_facts, inventory, cached, pf
+    if any(not future.done() for future in tool_futures.values()):
+        for rel in sorted(analysed):
+            lines_of.lines(rel)
+
     # -------- tools
     t = time.perf_counter()
     tool_findings: list[Finding] = []
@@ -555,8 +566,6 @@ def run_map(
     timings["tools_wait_s"] = time.perf_counter() - t
 
     # -------- merge, suppress, attribute
-    analysed = {ff.rel for ff in file_facts} | {f.rel for f in found.scripts}
-    lines_of = _LineReader(src)
     findings = _merge([f for f in own + tool_findings if f.file in analysed or not f.file], lines_of)
     _suppress(findings, lines_of)
     _attribute(findings, routes)
@@ -567,8 +576,8 @@ def run_map(
     summary = {
         "src": str(src),
         "tool_version": __version__,
-        "files": len(file_facts) + len(found.scripts),
-        "python_files": len(file_facts),
+        "files": python_files + len(found.scripts),
+        "python_files": python_files,
         "script_files": len(found.scripts),
         "lines": total_lines,
         "routes": len(routes),
@@ -745,6 +754,10 @@ class _LineReader:
         self._cache: dict[str, list[str]] = {}
 
     def line(self, rel: str, line: int) -> str:
+        lines = self.lines(rel)
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+    def lines(self, rel: str) -> list[str]:
         if rel not in self._cache:
             path = self.src / rel
             text = None
@@ -756,8 +769,7 @@ class _LineReader:
                 except OSError:
                     text = ""
             self._cache[rel] = text.splitlines()
-        lines = self._cache[rel]
-        return lines[line - 1] if 0 < line <= len(lines) else ""
+        return self._cache[rel]
 
 
 def _merge(findings: list[Finding], lines: _LineReader) -> list[Finding]:
@@ -775,6 +787,11 @@ def _merge(findings: list[Finding], lines: _LineReader) -> list[Finding]:
         severity = max((f.severity for f in group), key=lambda s: s.rank)
         confidence = max((f.confidence for f in group), key=lambda s: s.rank)
         snippet = lines.line(file, line).strip() or primary.snippet
+        if len(group) == 1 and snippet == primary.snippet and sources == primary.source \
+                and tool_ids == primary.tool_ids and (primary.cwe or None) == primary.cwe \
+                and (primary.fixed_by or None) == primary.fixed_by:
+            merged.append(primary)  # (alone at its place and unchanged: no copy)
+            continue
         merged.append(primary.with_(source=sources, tool_ids=tool_ids, severity=severity, confidence=confidence,
                                     snippet=snippet, cwe=primary.cwe or next((f.cwe for f in group if f.cwe), None),
                                     fixed_by=primary.fixed_by or next((f.fixed_by for f in group if f.fixed_by), None)))

@@ -176,9 +176,13 @@ class Finding:
     fixed_by: str | None = None  # the codemod that removes it, if any
 
     def __post_init__(self) -> None:
-        self.category = Category(self.category)
-        self.severity = Severity(self.severity)
-        self.confidence = Severity(self.confidence)
+        # (class tests first: a map makes tens of thousands of findings, nearly all with enums already)
+        if self.category.__class__ is not Category:
+            self.category = Category(self.category)
+        if self.severity.__class__ is not Severity:
+            self.severity = Severity(self.severity)
+        if self.confidence.__class__ is not Severity:
+            self.confidence = Severity(self.confidence)
         if not self.tool_ids:
             self.tool_ids = (self.rule_id,)
         if not self.fingerprint:

@@ -97,7 +97,7 @@ def run(src: Path, files: list[str] | None = None, jobs: int = 1, timeout: float
         # are two runs of 260 (not 400 + 120, which leaves a core idle for most of the run).
         workers = max(1, min(jobs, len(paths)))
         count = workers * -(-len(paths) // (workers * _CHUNK))
-        targets = [paths[i::count] for i in range(count)]
+        targets = _balanced(paths, count)
     excludes = ",".join(f"*/{d}/*" for d in EXCLUDED_DIRS)
 
     def one(chunk: list[str]) -> dict:
@@ -117,6 +117,29 @@ def run(src: Path, files: list[str] | None = None, jobs: int = 1, timeout: float
         merged["errors"].extend(report.get("errors", []))
         merged["generated_at"] = report.get("generated_at", "")
     return merged
+
+
+def _balanced(paths: list[str], count: int) -> list[list[str]]:
+    """``paths`` in ``count`` shares of about the same size in bytes (bandit's time grows with a
+    file's size), none with more than its share of files: the largest file first, each to the
+    share with the fewest bytes so far that still has room. Each share in path order."""
+    if count <= 1:
+        return [list(paths)]
+
+    def size(path: str) -> int:
+        try:
+            return os.path.getsize(path)
+        except OSError:
+            return 0
+
+    room = -(-len(paths) // count)
+    shares: list[list[str]] = [[] for _ in range(count)]
+    totals = [0] * count
+    for nbytes, path in sorted(((size(p), p) for p in paths), key=lambda sp: (-sp[0], sp[1])):
+        share = min((i for i in range(count) if len(shares[i]) < room), key=lambda i: (totals[i], i))
+        shares[share].append(path)
+        totals[share] += nbytes
+    return [sorted(share) for share in shares if share]
 
 
 def parse(raw: dict, src: Path) -> list[Finding]:
