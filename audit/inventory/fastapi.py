@@ -168,13 +168,18 @@ def _mount(project: Project, owners: dict[str, _Owner], default_limited: bool) -
         for child_qual, include_prefix, include_deps in o.children:
             walk(owners[child_qual], here + include_prefix, [*guards, *include_deps], (*path, o.qual))
 
-    for o in list(owners.values()):
-        if o.kind == "fastapi_app":
-            walk(o, "", [], ())
-    for o in list(owners.values()):
-        if o.kind == "router" and not o.has_parent:
-            walk(o, "", [], ())
-    return endpoints
+    try:
+        for o in list(owners.values()):
+            if o.kind == "fastapi_app":
+                walk(o, "", [], ())
+        for o in list(owners.values()):
+            if o.kind == "router" and not o.has_parent:
+                walk(o, "", [], ())
+        return endpoints
+    finally:
+        # A recursive closure refers to itself: without this, it and all it reaches (the whole
+        # project's facts) would wait for the cyclic garbage collector, which the map keeps off.
+        del walk
 
 
 def _parameters(project: Project, ep: Endpoint, path: str) -> None:

@@ -335,11 +335,16 @@ def _mount(project: Project, owners: dict[str, _Owner], default_limited: bool) -
                     child_prefix = url_prefix
             register(child, child_prefix, guards, limited, depth + 1, (*path, o.qual), exempt)
 
-    for o in list(owners.values()):
-        if o.kind == "flask_app":
-            register(o, None, [], False, 0, ())
-    for o in list(owners.values()):
-        if o.kind == "blueprint" and not o.has_parent:
-            # Registered nowhere the map can see (e.g. through importlib): served with its own prefix.
-            register(o, o.url_prefix, [], False, 0, ())
-    return endpoints
+    try:
+        for o in list(owners.values()):
+            if o.kind == "flask_app":
+                register(o, None, [], False, 0, ())
+        for o in list(owners.values()):
+            if o.kind == "blueprint" and not o.has_parent:
+                # Registered nowhere the map can see (e.g. through importlib): served with its own prefix.
+                register(o, o.url_prefix, [], False, 0, ())
+        return endpoints
+    finally:
+        # A recursive closure refers to itself: without this, it and all it reaches (the whole
+        # project's facts) would wait for the cyclic garbage collector, which the map keeps off.
+        del register
