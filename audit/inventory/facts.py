@@ -115,7 +115,10 @@ def summarise(node: ast.AST | None, scope: str = "") -> Any:
     """A picklable summary of an expression: constants, containers, Ref, Call or Opaque."""
     if node is None:
         return None
-    if isinstance(node, ast.Constant):
+    kind = node.__class__  # (the commonest kinds first, by class: a hot function of the map)
+    if kind is ast.Name:
+        return Ref(node.id, scope)
+    if kind is ast.Constant:
         return node.value if not isinstance(node.value, bytes) else Opaque("bytes")
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         return [summarise(e, scope) for e in node.elts]
@@ -321,16 +324,19 @@ def _function_nodes(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[list[as
     calls = [n for n in own if n.__class__ is ast.Call]
     # the body's own nodes, less the headers of nested functions (the index counts those as the
     # enclosing function's: they run when it runs; here they belong to the nested definition)
-    body_own = index.own[id(fn)]
+    body_calls: list[ast.AST] = []
     inner_headers: set[int] = set()
-    for n in body_own:
-        if n.__class__ in _FUNCTION_DEFS:
+    call, definitions = ast.Call, _FUNCTION_DEFS
+    for n in index.own[id(fn)]:
+        kind = n.__class__
+        if kind is call:
+            body_calls.append(n)
+        elif kind in definitions:
             inner_body = set(map(id, n.body))
             for child in child_nodes(n):
                 if id(child) not in inner_body:
                     inner_headers.update(map(id, _subtree(child)))
-    call = ast.Call
-    calls += [n for n in body_own if n.__class__ is call and (not inner_headers or id(n) not in inner_headers)]
+    calls += [n for n in body_calls if id(n) not in inner_headers] if inner_headers else body_calls
     start, end = index.spans[id(fn)]
     return header + list(index.nodes[start:end]), calls
 
@@ -589,13 +595,22 @@ class _FunctionAnalysis:
         # every node, reused by every pass below (a decorator decides in its nested wrapper:
         # analyse both), and the calls of the function itself
         nodes, own_calls = _function_nodes(node)
-        statements = {id(sub.value) for sub in nodes if sub.__class__ is ast.Expr and sub.value.__class__ is ast.Call}
+        # call statements (``register_views(bp)``) and the assignments, in one pass
+        statements: set[int] = set()
+        assignments = []
+        expr, call, assigning = ast.Expr, ast.Call, _ASSIGNMENTS
+        for sub in nodes:
+            kind = sub.__class__
+            if kind is expr:
+                if sub.value.__class__ is call:
+                    statements.add(id(sub.value))
+            elif kind in assigning:
+                assignments.append(sub)
         for sub in own_calls:
             record_call(self.registrations, sub, fn.qual, statement=id(sub) in statements)
         self._branches_by_node = self._method_branches(nodes) if self.request_names else {}
         self._unconditional: set[str] = set()
         # names bound to request data / credentials, in source order
-        assignments = [n for n in nodes if n.__class__ in _ASSIGNMENTS]
         assignments.sort(key=lambda n: (n.lineno, n.col_offset))
         for sub in assignments:
             if isinstance(sub, ast.Assign) and len(sub.targets) == 1:
