@@ -20,6 +20,7 @@ import fnmatch
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 __all__ = ["Config", "ConfigError", "load_config", "DEFAULT_PUBLIC", "DEFAULT_SENSITIVE"]
@@ -75,10 +76,15 @@ class Config:
         return not ({rule_id, name, category} & self.disable)
 
 
+@lru_cache(maxsize=16)
+def _segment_pattern(regex: str) -> re.Pattern[str]:
+    return re.compile(rf"^(?:{regex})$", re.IGNORECASE)
+
+
 def _matches(path: str, default_segment_regex: str, globs: tuple[str, ...], private_segments: bool = False) -> bool:
     if any(fnmatch.fnmatchcase(path, g) for g in globs):
         return True
-    segment = re.compile(rf"^(?:{default_segment_regex})$", re.IGNORECASE)
+    segment = _segment_pattern(default_segment_regex)
     parts = [p for p in path.split("/") if p and not p.startswith(("<", "{", ":"))]
     if not parts:
         return False

@@ -22,7 +22,8 @@ def has_default_limits(project: Project) -> bool:
     """An app-wide default limit: ``Limiter(default_limits=[...])`` (also with ``init_app``) or a
     ``RATELIMIT_DEFAULT`` setting."""
     for qual, (f, value, scope, _) in project.assigns.items():
-        if isinstance(value, Call) and project.kind(qual) == "limiter":
+        # (the keyword first: telling a limiter from other calls resolves names, for every assignment)
+        if isinstance(value, Call) and value.kw("default_limits") is not None and project.kind(qual) == "limiter":
             limits = project.literal(f.module, value.kw("default_limits"), scope)
             if isinstance(limits, list) and limits:
                 return True
