@@ -124,68 +124,85 @@ class _Index:
     __slots__ = ("nodes", "functions", "own", "body", "spans", "outer", "idents", "by_type")
 
     def __init__(self, tree: ast.AST) -> None:
-        # One depth-first traversal in source order. Each stack entry carries the list of own nodes
-        # of the innermost function (None outside functions and inside nested lambdas and classes):
-        # own nodes stop at nested functions, lambdas and classes; a function's decorators,
-        # defaults and annotations belong to the enclosing scope. A function's body is a run of the
-        # pre-order walk: markers around its body statements record where it starts and ends.
+        # One depth-first traversal in source order, on a stack of nodes. The traversal's context
+        # is the list of own nodes of the innermost function (None outside functions and inside
+        # nested lambdas and classes) and the chain of enclosing functions; markers on the stack
+        # change it when they come off. Own nodes stop at nested functions, lambdas and classes; a
+        # function's decorators, defaults and annotations belong to the enclosing scope. A
+        # function's body is a run of the pre-order walk: its markers record where it starts and ends.
         all_nodes: list[ast.AST] = []
         functions: list[FunctionNode] = []
         self.own: dict[int, list[ast.AST]] = {}
         self.outer: dict[int, list[FunctionNode]] = {}
         spans: dict[int, list[int]] = {}
         append = all_nodes.append
-        stack: list[tuple[Any, Any, Any]] = [(tree, None, ())]
+        stack: list[Any] = [tree]
         pop, push = stack.pop, stack.append
-        function_types, scope_types, node_type = _FUNCTION_TYPES, _SCOPE_TYPES, ast.AST
+        function_types, scope_types, node_type, marker_type = _FUNCTION_TYPES, _SCOPE_TYPES, ast.AST, _Marker
         child_fields = _CHILD_FIELDS_LAST_FIRST
+        mine: list[ast.AST] | None = None
+        chain: tuple[FunctionNode, ...] = ()
         while stack:
-            node, mine, chain = pop()
-            if node is None:  # a body marker: ``mine`` is the function, ``chain`` 0 = start, 1 = end
-                spans[id(mine)][chain] = len(all_nodes)
+            node = pop()
+            kind = node.__class__
+            if kind is marker_type:
+                mine, chain = node.mine, node.chain
+                if node.function is not None:
+                    spans[id(node.function)][node.end] = len(all_nodes)
                 continue
             append(node)
             if mine is not None:
                 mine.append(node)
-            kind = node.__class__
             if kind in function_types:
                 functions.append(node)
                 body_own = self.own[id(node)] = []
                 self.outer[id(node)] = list(chain)
                 spans[id(node)] = [0, 0]
                 first, last = node.body[0], node.body[-1]
-                body = set(map(id, node.body))
-                inner = (*chain, node)
-                entries: list[tuple[Any, Any, Any]] = []
-                for c in child_nodes(node):
-                    if c is first:
-                        entries.append((None, node, 0))
-                    entries.append((c, body_own, inner) if id(c) in body else (c, mine, chain))
+                # pushed last first: the header's nodes in this context, the body between a marker
+                # into the function's context and one back to this context
+                for c in reversed(child_nodes(node)):
                     if c is last:
-                        entries.append((None, node, 1))
-                stack.extend(reversed(entries))
+                        push(_Marker(mine, chain, node, 1))
+                    push(c)
+                    if c is first:
+                        push(_Marker(body_own, (*chain, node), node, 0))
                 continue
-            if kind in scope_types:
-                mine = None  # a lambda's or a class's nodes are not the enclosing function's own
-            # the children, pushed last first so that they come off the stack in source order
             fields = child_fields.get(kind)
             if fields is None:
                 _child_fields(kind)
                 fields = child_fields[kind]
+            if not fields:
+                continue
+            if kind in scope_types:
+                push(_Marker(mine, chain))  # back to this context after the lambda's or class's nodes
+                mine = None  # (they are not the enclosing function's own)
+            # the children, pushed last first so that they come off the stack in source order
             for name in fields:
                 value = getattr(node, name, None)
                 if value.__class__ is list:
                     for v in reversed(value):
                         if isinstance(v, node_type):
-                            push((v, mine, chain))
+                            push(v)
                 elif isinstance(value, node_type):
-                    push((value, mine, chain))
+                    push(value)
         self.nodes = tuple(all_nodes)
         self.functions = tuple(functions)
         self.spans = spans
         self.body: dict[int, tuple[ast.AST, ...]] = {}
         self.idents: dict[int, frozenset[str]] = {}
         self.by_type: dict[type, tuple[list[ast.AST], list[int]]] | None = None  # kind -> (nodes, positions)
+
+
+class _Marker:
+    """An entry of the index's stack that sets the traversal's context when it comes off; for a
+    function's body, it also records where the body starts (``end`` 0) or ends (1) in the walk."""
+
+    __slots__ = ("mine", "chain", "function", "end")
+
+    def __init__(self, mine: list[ast.AST] | None, chain: tuple, function: FunctionNode | None = None,
+                 end: int = 0) -> None:
+        self.mine, self.chain, self.function, self.end = mine, chain, function, end
 
 
 _FUNCTION_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef})
