@@ -118,3 +118,24 @@ def test_real_run_on_chosen_files_in_chunks(monkeypatch: pytest.MonkeyPatch) -> 
     findings = bandit.parse(raw, SAMPLE)
     assert {f.file for f in findings} == {"app.py"}
     assert bandit.run(SAMPLE, files=[]) == {"results": [], "errors": [], "metrics": {}}
+
+
+def test_shares_are_balanced_by_bytes_with_every_file_once(tmp_path: Path) -> None:
+    sizes = {"a.py": 3000, "b.py": 3000, "big.py": 9000, "c.py": 2000, "d.py": 1000, "e.py": 1000}
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"#" * size)
+    paths = [str(tmp_path / name) for name in sizes]  # (in name order, as the map gives them)
+
+    def weights(shares: list[list[str]]) -> list[int]:
+        return [sum(sizes[Path(p).name] for p in share) for share in shares]
+
+    shares = bandit._balanced(paths, 2)
+    assert sorted(p for share in shares for p in share) == sorted(paths)  # each file exactly once
+    assert all(share == sorted(share) for share in shares)
+    assert [len(share) for share in shares] == [3, 3]  # no share over its count of files
+    # largest first, each to the lightest share with room: big + d + e against a + b + c
+    assert [[Path(p).name for p in share] for share in shares] == [["big.py", "d.py", "e.py"], ["a.py", "b.py", "c.py"]]
+    assert weights(shares) == [11000, 8000]
+    assert weights([paths[0::2], paths[1::2]]) == [13000, 6000]  # the old split, by name alone
+    assert bandit._balanced(paths, 1) == [paths]
+    assert bandit._balanced([str(tmp_path / "missing.py")], 2) == [[str(tmp_path / "missing.py")]]
