@@ -541,7 +541,9 @@ def run_map(
     # read the lines the merge will quote.
     del results, file_facts, inventory, cached, pf
     if any(not future.done() for future in tool_futures.values()):
-        for rel in sorted(analysed):
+        quoted = {f.file for f in own} | {rel for _, todo_files, cached_findings in tool_plan.values()
+                                           for rel in [*todo_files, *(f.file for f in cached_findings)]}
+        for rel in sorted(quoted & analysed):
             lines_of.lines(rel)
 
     # -------- tools
