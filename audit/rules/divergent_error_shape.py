@@ -107,7 +107,7 @@ class DivergentErrorShape(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if is_test_file(ctx.file):
             return
-        responses = list(_error_responses(ctx.tree))
+        responses = _error_responses(ctx.tree)
         if not responses:
             return
         counts = Counter(dict(ctx.project.error_shapes)) or Counter(shape for _, shape in responses)
@@ -126,7 +126,20 @@ def error_shape_counts(tree: ast.Module) -> dict[str, int]:
     return dict(Counter(shape for _, shape in _error_responses(tree)))
 
 
-def _error_responses(tree: ast.Module) -> Iterable[tuple[int, str]]:
+_RESPONSES = "_workbench_error_responses"  # the attribute of a tree holding its _error_responses
+
+
+def _error_responses(tree: ast.Module) -> list[tuple[int, str]]:
+    """(line, shape) of the tree's error responses, in walk order; found once per tree and kept on
+    it: the map's facts stage asks (error_shape_counts) and the rule again."""
+    found = tree.__dict__.get(_RESPONSES)
+    if found is None:
+        found = list(_find_error_responses(tree))
+        setattr(tree, _RESPONSES, found)
+    return found
+
+
+def _find_error_responses(tree: ast.Module) -> Iterable[tuple[int, str]]:
     for node in nodes_of(tree, ast.Return, ast.Raise):
         if isinstance(node, ast.Return) and node.value is not None:
             found = _response_shape(node.value)

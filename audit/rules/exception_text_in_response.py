@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_left, bisect_right
 from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._syntax import (call_qualname, functions, identifiers, import_aliases, is_handler, is_test_file, last_name, mentions,
-                      own_nodes)
+                      nodes_of, own_nodes)
 
 TRACEBACK_CALLS = frozenset({"traceback.format_exc", "traceback.format_exception", "traceback.format_tb",
                              "traceback.format_stack", "traceback.format_exception_only", "sys.exc_info"})
@@ -131,8 +132,15 @@ class ExceptionTextInResponse(Rule):
         modules = {q.split(".")[0] for q in TRACEBACK_CALLS}
         carriers = modules | {q.rsplit(".", 1)[-1] for q in TRACEBACK_CALLS} | {
             local for local, full in aliases.items() if full.split(".")[0] in modules}
+        # The lines of the file's named handlers (``except E as e``): a function without one in its
+        # lines has none of its own, and needs no search for them.
+        handler_lines = sorted(h.lineno for h in nodes_of(ctx.tree, ast.ExceptHandler) if h.name)
         for fn in functions(ctx.tree):
-            exc_names = {h.name for h in own_nodes(fn) if isinstance(h, ast.ExceptHandler) and h.name}
+            end = fn.end_lineno
+            if end is not None and bisect_right(handler_lines, end) == bisect_left(handler_lines, fn.lineno):
+                exc_names: set[str] = set()
+            else:
+                exc_names = {h.name for h in own_nodes(fn) if isinstance(h, ast.ExceptHandler) and h.name}
             if not exc_names and carriers.isdisjoint(identifiers(fn)):
                 continue
             leaky_vars: set[str] = set()

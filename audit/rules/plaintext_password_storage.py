@@ -117,25 +117,41 @@ class PlaintextPasswordStorage(Rule):
             return
         seen: set[int] = set()
         for fn in functions(ctx.tree):
-            hashed_names = {t.id for n in own_nodes(fn) if isinstance(n, ast.Assign) and hashed(n.value)
-                            for t in n.targets if isinstance(t, ast.Name)}
-            for line, message in _stores(fn, hashed_names):
+            for line, message in _stores(fn, _HashedNames(fn)):
                 if line not in seen:
                     seen.add(line)
                     yield self.finding(ctx, line, message)
 
 
-def _plain(value: ast.AST, hashed_names: set[str]) -> bool:
+class _HashedNames:
+    """The names a function assigns a hashing call's result to, found when a store first asks
+    (most functions store nothing: they never pay for the search)."""
+
+    __slots__ = ("fn", "names")
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+        self.names: set[str] | None = None
+
+    def get(self) -> set[str]:
+        if self.names is None:
+            self.names = {t.id for n in own_nodes(self.fn) if isinstance(n, ast.Assign) and hashed(n.value)
+                          for t in n.targets if isinstance(t, ast.Name)}
+        return self.names
+
+
+def _plain(value: ast.AST, hashed_names: _HashedNames) -> bool:
     """A password-named value, not hashed on the way."""
     names = password_names(value)
-    return bool(names - hashed_names) and not hashed(value) and not isinstance(value, ast.Constant)
+    return bool(names) and bool(names - hashed_names.get()) and not hashed(value) and not isinstance(
+        value, ast.Constant)
 
 
 def _store_target(name: str | None) -> bool:
     return bool(name) and bool(STORE_TARGET.search(name)) and not NOT_STORE_TARGET.search(name)
 
 
-def _stores(fn, hashed_names: set[str]) -> Iterable[tuple[int, str]]:
+def _stores(fn, hashed_names: _HashedNames) -> Iterable[tuple[int, str]]:
     constructor = fn.name == "__init__"  # a credentials holder keeping what it is given, not a store
     for node in own_nodes(fn):
         if isinstance(node, ast.Assign):
