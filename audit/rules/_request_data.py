@@ -415,6 +415,7 @@ def _request_fed_parameters(tree: ast.Module, module: str, is_package: bool) -> 
     # The calls of project functions that pass something, first: a function that makes none feeds
     # nothing, and needs no request-data analysis (one without such a call in its lines makes none).
     callees: dict[int, str] = {}
+    lines: list[int] = []  # their lines
     name_kind, attribute_kind = ast.Name, ast.Attribute
     for node in nodes_of(tree, ast.Call):
         if not (node.args or node.keywords):
@@ -428,9 +429,10 @@ def _request_fed_parameters(tree: ast.Module, module: str, is_package: bool) -> 
             continue
         if (target := _callee(func, names, local_functions, module)) is not None:
             callees[id(node)] = target
+            lines.append(node.lineno)
     if not callees:
         return fed
-    lines = sorted(node.lineno for node in nodes_of(tree, ast.Call) if id(node) in callees)
+    lines.sort()
     for fn in functions(tree):
         end = fn.end_lineno
         if end is not None and bisect_right(lines, end) == bisect_left(lines, fn.lineno):

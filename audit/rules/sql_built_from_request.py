@@ -132,7 +132,7 @@ class SqlBuiltFromRequest(Rule):
             return
         # The lines of the file's sinks and SQL words (see _may_hold_sql): a function without one
         # in its lines needs no closer look.
-        lines = sorted([node.lineno for node in nodes_of(ctx.tree, ast.Call) if last_name(node.func) in SQL_SINKS] + [
+        lines = sorted([node.lineno for node in ctx.calls_named(SQL_SINKS)] + [
             node.lineno for node in nodes_of(ctx.tree, ast.Constant)
             if isinstance(node.value, str) and _SQL_WORD.search(node.value)])
         if not lines:

@@ -130,20 +130,21 @@ class WsUnauthorized(Rule):
             return  # nothing this rule looks for can be in the file
         if is_test_file(ctx.file):
             return
-        for fn, kind in _handlers(ctx.tree):
+        for fn, kind in _handlers(ctx):
             problem = _problem(fn, kind)
             if problem:
                 yield self.finding(ctx, fn.lineno, f"{fn.name}: {problem}")
 
 
-def _handlers(tree: ast.Module) -> Iterable[tuple[FunctionNode, str]]:
+def _handlers(ctx: RuleContext) -> Iterable[tuple[FunctionNode, str]]:
+    tree = ctx.tree
     registered: set[str] = set()
-    for node in nodes_of(tree, ast.Call):
+    for node in ctx.calls_named(("on_event", "on")):
         # socketio.on_event("message", on_message) / sio.on("message", handler=on_message) / sio.on("x", h)
-        if isinstance(node, ast.Call) and last_name(node.func) in ("on_event", "on") and len(node.args) >= 2:
-            if isinstance(node.args[1], ast.Name):
-                registered.add(node.args[1].id)
-        if isinstance(node, ast.Call) and last_name(node.func) == "on" and isinstance(keyword(node, "handler"), ast.Name):
+        name = last_name(node.func)
+        if len(node.args) >= 2 and isinstance(node.args[1], ast.Name):
+            registered.add(node.args[1].id)
+        if name == "on" and isinstance(keyword(node, "handler"), ast.Name):
             registered.add(keyword(node, "handler").id)
     for node in nodes_of(tree, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef):
         if isinstance(node, ast.ClassDef) and any(_NAMESPACE_BASES.search(ast.unparse(b)) for b in node.bases):
