@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_left, bisect_right
 from typing import Iterable
 
 from ..model import Category, Finding, Severity
@@ -135,10 +136,18 @@ class SsrfRequestUrl(Rule):
             return
         aliases = import_aliases(ctx.tree)
         clients = _client_names(ctx.tree, aliases)
+        # The file's outbound calls first (_is_outbound accepts only these called names), and their
+        # lines: most functions make none, and need no request-data analysis.
+        outbound_calls = {id(node): node.lineno for node in ctx.calls_named(METHOD_NAMES)
+                          if _is_outbound(node, aliases, clients)}
+        if not outbound_calls:
+            return
+        lines = sorted(outbound_calls.values())
         for fn in functions(ctx.tree):
-            # the outbound calls first: most functions make none, and need no request-data analysis
-            outbound = [node for node in own_nodes(fn)
-                        if node.__class__ is ast.Call and _is_outbound(node, aliases, clients)]
+            end = fn.end_lineno
+            if end is not None and bisect_right(lines, end) == bisect_left(lines, fn.lineno):
+                continue
+            outbound = [node for node in own_nodes(fn) if node.__class__ is ast.Call and id(node) in outbound_calls]
             if not outbound:
                 continue
             data = RequestData.of(ctx, fn, follow_returning=True)
