@@ -23,7 +23,7 @@ from itertools import chain
 from typing import ClassVar, Iterable, Iterator
 
 from ..model import Category, Finding, Route, Severity
-from ._syntax import last_name, nodes_of
+from ._syntax import is_script_file, is_test_file, last_name, nodes_of
 
 __all__ = ["Example", "ProjectFacts", "Rule", "RuleContext", "all_rules"]
 
@@ -117,6 +117,22 @@ class RuleContext:
         if len(groups) == 1:
             return [calls[i] for i in groups[0]]
         return [calls[i] for i in sorted(chain.from_iterable(groups))]
+
+    @property
+    def in_test_file(self) -> bool:
+        """Whether the file is a test (``_syntax.is_test_file``: most rules ask, the path is tested once)."""
+        found = self.__dict__.get("_in_test_file")
+        if found is None:
+            found = self.__dict__["_in_test_file"] = is_test_file(self.file)
+        return found
+
+    @property
+    def in_script_file(self) -> bool:
+        """Whether the file is a script (``_syntax.is_script_file``, tested once)."""
+        found = self.__dict__.get("_in_script_file")
+        if found is None:
+            found = self.__dict__["_in_script_file"] = is_script_file(self.file)
+        return found
 
     def snippet(self, line: int) -> str:
         lines = self.lines

@@ -102,18 +102,13 @@ class RequestData:
             self._tainted.add(p.arg)
         self.request_names = request_names
         self._nodes = body_walk(fn)
-        # Most functions never touch the request: nothing to propagate. (The file's request names
-        # are found once per file, with their lines: a function without one in its lines reads none.)
+        # Most functions never touch the request: nothing to propagate.
+        name_kind = ast.Name
         reads = False
-        end = fn.end_lineno
-        lines = _request_name_lines(tree, file_request_names)
-        if request_names is not file_request_names or end is None or bisect_right(lines, end) != bisect_left(
-                lines, fn.lineno):
-            name_kind = ast.Name
-            for n in self._nodes:
-                if n.__class__ is name_kind and n.id in request_names:
-                    reads = True
-                    break
+        for n in self._nodes:
+            if n.__class__ is name_kind and n.id in request_names:
+                reads = True
+                break
         if not reads and returning is not None:
             reads = any(n.__class__ is ast.Call and returning.returns_request(n) for n in self._nodes)
         self._reads = reads
@@ -339,17 +334,7 @@ def _request_aliases(tree: ast.Module, aliases: dict[str, str]) -> frozenset[str
     return found
 
 
-def _request_name_lines(tree: ast.Module, names: frozenset[str]) -> list[int]:
-    """The sorted lines of the file's mentions of its request names (kept on the tree)."""
-    found = tree.__dict__.get(_REQUEST_NAME_LINES)
-    if found is None:
-        found = sorted(n.lineno for n in nodes_of(tree, ast.Name) if n.id in names)
-        setattr(tree, _REQUEST_NAME_LINES, found)
-    return found
-
-
 _REQUEST_NAMES = "_workbench_request_names"  # the attribute of a tree holding its _request_aliases
-_REQUEST_NAME_LINES = "_workbench_request_name_lines"  # the attribute of a tree holding its _request_name_lines
 _PLAIN_CACHE = "_workbench_shared_request_data"  # the attribute of a tree holding its RequestData.shared
 
 

@@ -8,7 +8,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import is_test_file, is_true, last_name, mentions, nodes_of, str_value
+from ._syntax import is_true, last_name, mentions, nodes_of, str_value
 
 # Calls whose debug=True turns on the interactive debugger or tracebacks in responses.
 DEBUG_CALLS = frozenset({"run", "Flask", "FastAPI", "Starlette", "Quart", "Sanic", "run_simple", "create_app"})
@@ -88,7 +88,7 @@ class DebugModeEnabled(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "debug", "DEBUG"):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         for node in nodes_of(ctx.tree, ast.Call, ast.Assign, ast.ClassDef, ast.Module):
             if isinstance(node, ast.Call) and last_name(node.func) in DEBUG_CALLS | {"update"}:

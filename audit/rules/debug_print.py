@@ -7,8 +7,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import (call_qualname, functions, import_aliases, is_script_file, is_test_file, last_name,
-                      main_guard_lines, mentions)
+from ._syntax import call_qualname, functions, import_aliases, last_name, main_guard_lines, mentions
 
 DEBUG_CALLS = frozenset({"print", "builtins.print", "pprint", "pprint.pprint", "pprint.pp", "pp",
                          "traceback.print_exc", "traceback.print_exception", "traceback.print_stack",
@@ -103,7 +102,7 @@ class DebugPrint(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "print", "pp(", "traceback", "ic("):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file) or is_script_file(ctx.file) or ctx.file.endswith("__main__.py"):
+        if ctx.in_test_file or ctx.in_script_file or ctx.file.endswith("__main__.py"):
             return
         aliases = import_aliases(ctx.tree)
         skip = main_guard_lines(ctx.tree)

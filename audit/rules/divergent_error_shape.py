@@ -8,7 +8,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import is_test_file, keyword, last_name, nodes_of, str_value
+from ._syntax import keyword, last_name, nodes_of, str_value
 
 # Keys that carry an error's message, in the order that names a shape.
 MESSAGE_KEYS = ("error", "errors", "message", "msg", "detail", "description", "reason", "error_message", "fault")
@@ -105,7 +105,7 @@ class DivergentErrorShape(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         responses = _error_responses(ctx.tree)
         if not responses:

@@ -9,8 +9,8 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
-from ._syntax import (call_qualname, functions, import_aliases, is_handler, is_test_file, keyword, last_name,
-                      may_name_one_of, mentions, own_nodes)
+from ._syntax import (call_qualname, functions, import_aliases, is_handler, keyword, last_name, may_name_one_of,
+                      mentions, own_nodes)
 
 CODE_FUNCTIONS = frozenset({"eval", "exec", "compile", "builtins.eval", "builtins.exec"})
 DESERIALISERS = frozenset({"pickle.loads", "pickle.load", "cPickle.loads", "dill.loads", "marshal.loads",
@@ -113,7 +113,7 @@ class EvalOfRequestData(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "eval", "exec", "compile", "pickle", "marshal", "yaml", "dill", "jsonpickle", "shelve", "joblib", "torch"):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         aliases = import_aliases(ctx.tree)
         # (the calls that can name one: by their written name, or through an import alias)

@@ -9,8 +9,8 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import (call_qualname, functions, identifiers, import_aliases, is_handler, is_test_file, last_name, mentions,
-                      nodes_of, own_nodes)
+from ._syntax import (call_qualname, functions, identifiers, import_aliases, is_handler, last_name, mentions, nodes_of,
+                      own_nodes)
 
 TRACEBACK_CALLS = frozenset({"traceback.format_exc", "traceback.format_exception", "traceback.format_tb",
                              "traceback.format_stack", "traceback.format_exception_only", "sys.exc_info"})
@@ -122,7 +122,7 @@ class ExceptionTextInResponse(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "except", "traceback", "exc_info"):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         aliases = import_aliases(ctx.tree)
         seen: set[int] = set()

@@ -9,8 +9,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._passwords import password_names
-from ._syntax import (call_qualname, enclosing_functions, import_aliases, is_test_file, last_name, mentions,
-                      str_value)
+from ._syntax import call_qualname, enclosing_functions, import_aliases, last_name, mentions, str_value
 
 FAST_HASHES = frozenset({"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3_256", "sha3_512",
                          "blake2b", "blake2s"})
@@ -101,7 +100,7 @@ class FastPasswordHash(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "hashlib", "md5", "sha1", "sha2", "sha3", "sha5", "sha384", "blake", "Crypto", "cryptography"):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         aliases = import_aliases(ctx.tree)
         owner: dict[int, ast.AST] | None = None  # found when a hashing call first needs it

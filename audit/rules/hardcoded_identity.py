@@ -11,7 +11,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._guards import is_switch_test
-from ._syntax import FunctionNode, functions, is_handler, is_script_file, is_test_file, last_name, nodes_of, own_nodes, str_value
+from ._syntax import FunctionNode, functions, is_handler, last_name, nodes_of, own_nodes, str_value
 
 # Names that hold "who is calling": user_id, current_user, g.user, session["uid"], author_id...
 IDENTITY_NAME = re.compile(
@@ -149,9 +149,9 @@ class HardcodedIdentity(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
-        if is_script_file(ctx.file):
+        if ctx.in_script_file:
             return
         seen: set[int] = set()
         constants = _literal_constants(ctx.tree)

@@ -8,7 +8,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._secret_names import URL_CREDENTIALS, is_secret_name, is_secret_value, looks_random
-from ._syntax import call_qualname, import_aliases, is_test_file, keyword, last_name, nodes, nodes_of, str_value
+from ._syntax import call_qualname, import_aliases, keyword, last_name, nodes, nodes_of, str_value
 
 # Calls that read a setting from the environment: name first, default second (or default=).
 ENV_READERS = ("os.getenv", "os.environ.get", "os.environ.setdefault", "environ.get", "getenv", "decouple.config",
@@ -115,7 +115,7 @@ class HardcodedSecret(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         aliases = import_aliases(ctx.tree)
         seen: set[int] = set()

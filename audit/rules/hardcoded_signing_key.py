@@ -8,7 +8,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._secret_names import is_secret_value
-from ._syntax import call_qualname, import_aliases, is_test_file, keyword, mentions, str_value
+from ._syntax import call_qualname, import_aliases, keyword, mentions, str_value
 
 # call -> index of the key argument (and its keyword name)
 KEYED_CALLS = {
@@ -88,7 +88,7 @@ class HardcodedSigningKey(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "jwt", "hmac", "Fernet", "Serializer", "AES", "jose"):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         aliases = import_aliases(ctx.tree)
         # (the calls that can name one: by their written name, or through an import alias)

@@ -7,7 +7,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import call_qualname, import_aliases, is_test_file, mentions
+from ._syntax import call_qualname, import_aliases, mentions
 
 APP_CLASSES = frozenset({"flask.Flask", "fastapi.FastAPI", "starlette.applications.Starlette", "quart.Quart",
                          "sanic.Sanic", "connexion.App", "connexion.FlaskApp", "apiflask.APIFlask"})
@@ -96,7 +96,7 @@ class MissingSecurityHeaders(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "Flask", "FastAPI", "Starlette", "Quart", "Sanic", "connexion", "App("):
             return  # nothing this rule looks for can be in the file
-        if ctx.project.security_headers_set or is_test_file(ctx.file):
+        if ctx.project.security_headers_set or ctx.in_test_file:
             return
         low = ctx.source.lower()
         if any(marker in low for marker in HEADER_MARKERS):

@@ -9,7 +9,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._guards import AUTH_FUNCTION, CREDENTIAL, absence_test, is_hook, is_pass_through, is_switch_test, rejects
-from ._syntax import FunctionNode, functions_with_outer, is_test_file, last_name, mentions, names_in, own_nodes
+from ._syntax import FunctionNode, functions_with_outer, last_name, mentions, names_in, own_nodes
 
 # Calls that check a credential; a try around one whose except lets the request through is a bypass.
 VERIFY_CALL = re.compile(r"decode|verify|validate|check|load|loads|unsign|authenticate|parse", re.I)
@@ -123,7 +123,7 @@ class PermissiveAuthGuard(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "token", "auth", "session", "jwt", "credential", "api_key", "apikey", "bearer", "cookie", "user", lower=True):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         seen: set[int] = set()
         for fn, outer in functions_with_outer(ctx.tree):

@@ -9,7 +9,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._passwords import hashed, password_names, sql_password_write
-from ._syntax import functions, is_test_file, last_name, mentions, own_nodes, str_value
+from ._syntax import functions, last_name, mentions, own_nodes, str_value
 
 # Calls that persist a record given as a dict or keyword arguments.
 STORE_CALL = re.compile(r"^(insert\w*|create\w*|add\w*|save\w*|update\w*|put\w*|set\w*|register\w*|"
@@ -113,7 +113,7 @@ class PlaintextPasswordStorage(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "pass", "pwd", "pw", lower=True):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         seen: set[int] = set()
         for fn in functions(ctx.tree):

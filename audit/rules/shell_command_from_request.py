@@ -9,8 +9,8 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
-from ._syntax import (call_qualname, functions, import_aliases, is_handler, is_test_file, is_true, keyword,
-                      may_name_one_of, mentions, own_nodes)
+from ._syntax import (call_qualname, functions, import_aliases, is_handler, is_true, keyword, may_name_one_of, mentions,
+                      own_nodes)
 
 # Functions that hand a string to a shell.
 SHELL_FUNCTIONS = ("os.system", "os.popen", "os.popen2", "os.popen3", "subprocess.getoutput",
@@ -115,7 +115,7 @@ class ShellCommandFromRequest(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "os.", "subprocess", "popen", "system", "commands", "create_subprocess", "getoutput"):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         aliases = import_aliases(ctx.tree)
         # (the calls that can name one: by their written name, or through an import alias)

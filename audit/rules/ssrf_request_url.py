@@ -10,8 +10,8 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
-from ._syntax import (body_walk, call_qualname, dotted, functions, import_aliases, is_handler, is_test_file, keyword,
-                      last_name, mentions, names_in, nodes_of, own_nodes)
+from ._syntax import (body_walk, call_qualname, dotted, functions, import_aliases, is_handler, keyword, last_name,
+                      mentions, names_in, nodes_of, own_nodes)
 
 # Outbound HTTP clients: module-level functions and methods of their client/session objects.
 CLIENT_MODULES = ("requests", "httpx", "urllib.request", "urllib3", "aiohttp", "pycurl", "http.client")
@@ -132,7 +132,7 @@ class SsrfRequestUrl(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "requests", "httpx", "urllib", "aiohttp", "urlopen", "pycurl", "http", "client", "session", "Session", "Client"):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         aliases = import_aliases(ctx.tree)
         clients = _client_names(ctx.tree, aliases)

@@ -8,8 +8,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import (FunctionNode, body_walk, dotted, functions, is_test_file, last_name, mentions, names_in,
-                      own_nodes, str_value)
+from ._syntax import FunctionNode, body_walk, dotted, functions, last_name, mentions, names_in, own_nodes, str_value
 
 TYPE_CHECK = re.compile(r"mimetype|content_type|allowed|splitext|suffix|extension|rsplit|endswith|mime|"
                         r"imghdr|magic|filetype|guess_type|what|verify_image|is_image|validate_(file|upload|image)",
@@ -141,7 +140,7 @@ class UnrestrictedUpload(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "files", "UploadFile", "FileStorage", "File("):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         app_limit = None  # (a search of the whole text: only for a file that takes an upload)
         for fn in functions(ctx.tree):

@@ -8,7 +8,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import FunctionNode, is_test_file, keyword, last_name, mentions, names_in, nodes_of, own_nodes, str_value
+from ._syntax import FunctionNode, keyword, last_name, mentions, names_in, nodes_of, own_nodes, str_value
 
 # Who is calling, established by the server (not read from the event payload).
 IDENTITY = re.compile(r"current_user|get_jwt_identity|verify_jwt|jwt_required|decode_token|verify_token|jwt_decode|"
@@ -128,7 +128,7 @@ class WsUnauthorized(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "socket", "websocket", "Namespace", "sio", ".on(", "on_event", "WebSocket"):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         for fn, kind in _handlers(ctx):
             problem = _problem(fn, kind)
