@@ -140,8 +140,13 @@ class RuleContext:
 
     def route_at(self, line: int) -> Route | None:
         """The route whose handler contains ``line`` (first by method order), if any."""
-        for route in self.routes:
-            if route.contains(self.file, line):
+        # (the handler spans of this file's routes, made once: every finding asks; what Route.contains tests)
+        spans = self.__dict__.get("_route_spans")
+        if spans is None:
+            spans = self.__dict__["_route_spans"] = [
+                (route.line, route.end_line or route.line, route) for route in self.routes if route.file == self.file]
+        for start, end, route in spans:
+            if start <= line <= end:
                 return route
         return None
 

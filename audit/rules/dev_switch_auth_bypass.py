@@ -141,7 +141,9 @@ class DevSwitchAuthBypass(Rule):
                 yield from self._switches(ctx, fn)
         # Settings that switch authentication off: rare, so looked for kind by kind first, and
         # reported in walk order only when there are some.
-        if not any(_auth_off(n) for kind in (ast.Assign, ast.AnnAssign, ast.keyword) for n in nodes_of(ctx.tree, kind)):
+        constant = ast.Constant  # (the `= True` test of _auth_off first, in a comprehension: most values are not)
+        if not any(_auth_off(n) for kind in (ast.Assign, ast.AnnAssign, ast.keyword) for n in [
+                n for n in nodes_of(ctx.tree, kind) if n.value.__class__ is constant and n.value.value is True]):
             return
         for node in nodes_of(ctx.tree, ast.Assign, ast.AnnAssign, ast.keyword):
             for line, message in _auth_off(node):

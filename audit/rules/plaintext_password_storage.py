@@ -158,16 +158,20 @@ def _stores(fn, hashed_names: _HashedNames) -> Iterable[tuple[int, str]]:
             for t in node.targets:
                 name = t.attr if isinstance(t, ast.Attribute) else str_value(t.slice) if isinstance(
                     t, ast.Subscript) else None
+                if not _store_target(name):
+                    continue  # (the cheap test first: most assignments store no password)
                 if constructor and isinstance(t, ast.Attribute) and ast.unparse(t.value) == "self":
                     continue
                 if isinstance(t, ast.Subscript) and not RECORD_CONTAINER.search(ast.unparse(t.value)):
                     continue  # a settings or arguments dict, not a stored record
-                if _store_target(name) and _plain(node.value, hashed_names):
+                if _plain(node.value, hashed_names):
                     yield node.lineno, f"password stored in plain text in {name}"
         if isinstance(node, ast.Call) and (values := sql_password_write(node)) is not None:
             if any(_plain(v, hashed_names) for v in values):
                 yield node.lineno, "password written to the database in plain text"
-        elif isinstance(node, ast.Call) and STORE_CALL.match(last_name(node.func)) and not hashed(node.func) \
+        # (a store call is looked at only if it has keywords or a dict argument: what the loops below read)
+        elif isinstance(node, ast.Call) and (node.keywords or any(a.__class__ is ast.Dict for a in node.args)) \
+                and STORE_CALL.match(last_name(node.func)) and not hashed(node.func) \
                 and not NOT_A_STORE.search(last_name(node.func)):
             for kw in node.keywords:
                 if _store_target(kw.arg) and _plain(kw.value, hashed_names):
