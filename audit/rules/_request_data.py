@@ -344,17 +344,28 @@ def request_returning_functions(tree: ast.Module, module: str) -> set[str]:
     rules treat their calls as reads of the request (one level: a function returning what such a
     function returns is not followed)."""
     found = set()
+    # The file's returns of a value, by line: a top-level function's are those within its lines (a
+    # return sits in a function body, and no other top-level function shares those lines).
+    returns_by_line = sorted((n for n in nodes_of(tree, ast.Return) if n.value is not None), key=_line)
+    lines = [n.lineno for n in returns_by_line]
     for fn in tree.body:
         if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or any(
                 is_route_decorator(d) for d in fn.decorator_list):
             continue
-        returns = [n for n in body_walk(fn) if n.__class__ is ast.Return and n.value is not None]
+        if fn.end_lineno is None:
+            returns = [n for n in body_walk(fn) if n.__class__ is ast.Return and n.value is not None]
+        else:
+            returns = returns_by_line[bisect_left(lines, fn.lineno):bisect_right(lines, fn.end_lineno)]
         if not returns:
             continue
         data = RequestData.plain(fn, tree)
         if data.reads_request() and any(data.is_tainted(r.value) for r in returns):
             found.add(f"{module}.{fn.name}" if module else fn.name)
     return found
+
+
+def _line(node: ast.AST) -> int:
+    return node.lineno
 
 
 def _fed_keys(ctx) -> dict[str, list[str]]:
