@@ -226,7 +226,13 @@ class RequestData:
         return [sub for sub in ast.walk(node) if self.is_source(sub)]
 
     def reads_request(self) -> bool:
-        return self._reads and any(self.is_source(n) for n in self._nodes)
+        """Whether the function reads the request (answered once: several rules ask)."""
+        found = self.__dict__.get("_reads_request")
+        if found is None:
+            source_kinds, is_source = _SOURCE_KINDS, self.is_source
+            found = self._reads and any(is_source(n) for n in self._nodes if n.__class__ in source_kinds)
+            self.__dict__["_reads_request"] = found
+        return found
 
     # -- propagation ---------------------------------------------------------------------------
     def _propagate(self) -> None:
