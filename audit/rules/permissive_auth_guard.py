@@ -127,10 +127,15 @@ class PermissiveAuthGuard(Rule):
             return
         seen: set[int] = set()
         for fn, outer in functions_with_outer(ctx.tree):
-            if "optional" in fn.name.lower() or any("optional" in o.name.lower() for o in outer):
+            if "optional" in fn.name.lower():
                 continue
-            views = {a.arg for o in outer for a in o.args.args + o.args.posonlyargs}
-            decorator = bool(outer) and _calls_any(fn, views)
+            if outer:  # (a nested function: a decorator's wrapper, maybe; most functions are not nested)
+                if any("optional" in o.name.lower() for o in outer):
+                    continue
+                views = {a.arg for o in outer for a in o.args.args + o.args.posonlyargs}
+                decorator = _calls_any(fn, views)
+            else:
+                views, decorator = set(), False
             hook = is_hook(fn)
             method = bool(fn.args.args) and fn.args.args[0].arg in ("self", "cls")
             dependency = not decorator and not hook and not method and bool(AUTH_FUNCTION.search(fn.name)) and \
