@@ -19,9 +19,11 @@ import importlib
 import pkgutil
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from typing import ClassVar, Iterable, Iterator
 
 from ..model import Category, Finding, Route, Severity
+from ._syntax import is_script_file, is_test_file, last_name, nodes_of
 
 __all__ = ["Example", "ProjectFacts", "Rule", "RuleContext", "all_rules"]
 
@@ -99,20 +101,74 @@ class RuleContext:
             text = self.__dict__["_lowered"] = self.source.lower()
         return text
 
+    def calls_named(self, names: Iterable[str]) -> list[ast.Call]:
+        """The file's calls whose called name (``_syntax.last_name(call.func)``) is one of ``names``,
+        in walk order: several rules look for a few names among every call of the file, and a
+        lookup in a table made once per file costs less than each of them going through all calls.
+        (A name resolved through the imports, as ``call_qualname`` does, can differ from the written
+        one: a rule passes the file's import aliases among ``names`` for that.)"""
+        table = self.__dict__.get("_calls_by_name")
+        if table is None:
+            table = self.__dict__["_calls_by_name"] = _calls_by_name(self.tree)
+        groups = [group for name in names if (group := table.get(name)) is not None]
+        if not groups:
+            return []
+        calls = nodes_of(self.tree, ast.Call)
+        if len(groups) == 1:
+            return [calls[i] for i in groups[0]]
+        return [calls[i] for i in sorted(chain.from_iterable(groups))]
+
+    @property
+    def in_test_file(self) -> bool:
+        """Whether the file is a test (``_syntax.is_test_file``: most rules ask, the path is tested once)."""
+        found = self.__dict__.get("_in_test_file")
+        if found is None:
+            found = self.__dict__["_in_test_file"] = is_test_file(self.file)
+        return found
+
+    @property
+    def in_script_file(self) -> bool:
+        """Whether the file is a script (``_syntax.is_script_file``, tested once)."""
+        found = self.__dict__.get("_in_script_file")
+        if found is None:
+            found = self.__dict__["_in_script_file"] = is_script_file(self.file)
+        return found
+
     def snippet(self, line: int) -> str:
         lines = self.lines
         return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
     def route_at(self, line: int) -> Route | None:
         """The route whose handler contains ``line`` (first by method order), if any."""
-        for route in self.routes:
-            if route.contains(self.file, line):
+        # (the handler spans of this file's routes, made once: every finding asks; what Route.contains tests)
+        spans = self.__dict__.get("_route_spans")
+        if spans is None:
+            spans = self.__dict__["_route_spans"] = [
+                (route.line, route.end_line or route.line, route) for route in self.routes if route.file == self.file]
+        for start, end, route in spans:
+            if start <= line <= end:
                 return route
         return None
 
     def routes_of(self, handler_line: int) -> list[Route]:
         """Every route served by the handler defined at ``handler_line``."""
         return [r for r in self.routes if r.line == handler_line]
+
+
+def _calls_by_name(tree: ast.Module) -> dict[str, list[int]]:
+    """Called name -> the positions of its calls in ``nodes_of(tree, ast.Call)`` (in order)."""
+    table: dict[str, list[int]] = {}
+    attribute, name_kind = ast.Attribute, ast.Name
+    for position, call in enumerate(nodes_of(tree, ast.Call)):
+        func = call.func  # (last_name inline for the usual receivers)
+        kind = func.__class__
+        name = func.attr if kind is attribute else func.id if kind is name_kind else last_name(func)
+        group = table.get(name)
+        if group is None:
+            table[name] = [position]
+        else:
+            group.append(position)
+    return table
 
 
 class Rule:

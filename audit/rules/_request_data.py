@@ -51,36 +51,47 @@ class RequestData:
         self.fn = fn
         # Calls of project functions that return request data (``data = validate_json(Model)``).
         self.returning = returning
-        aliases = import_aliases(tree)
         # Names that denote the request object: flask's/quart's `request` (however imported), a
-        # parameter typed Request/WebSocket, and the conventional `request`/`req` names.
-        self.request_names = set(_request_aliases(tree, aliases))
+        # parameter typed Request/WebSocket, and the conventional `request`/`req` names (the file's
+        # set, copied only when a typed parameter adds to it).
+        file_request_names = _request_aliases(tree, import_aliases(tree))
+        request_names: frozenset[str] | set[str] = file_request_names
         self._tainted: set[str] = set()  # see `tainted`
         self.fed = fed
         args = fn.args
-        # Parameters that some route handler fills with request data (see request_fed_parameters).
-        positional = [a.arg for a in args.posonlyargs + args.args]
         self.fed_models: dict[str, str] = {}  # fed parameter -> schema class its value came from
-        for key in fed:
-            key, _, model = key.partition("=")
-            index = key[1:]
-            name = positional[int(index)] if key.startswith("#") and index.isdigit() and int(index) < len(
-                positional) else key.lstrip(":#")
-            self._tainted.add(name)
-            if model:
-                self.fed_models[name] = model
-        self._tainted.discard("self")
-        params = args.posonlyargs + args.args + args.kwonlyargs
-        defaults = dict(zip([a.arg for a in (args.posonlyargs + args.args)][::-1], args.defaults[::-1]))
-        defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
-        for p in params:
-            # (a plain or dotted name unparses to itself: skip the costly unparse for it)
-            ann = "" if p.annotation is None else dotted(p.annotation) or ast.unparse(p.annotation)
-            if _REQUEST_TYPES.match(ann.split("[")[0]):
-                self.request_names.add(p.arg)
-                continue
-            if not handler:
-                continue
+        if fed:
+            # Parameters that some route handler fills with request data (see request_fed_parameters).
+            positional = [a.arg for a in args.posonlyargs + args.args]
+            for key in fed:
+                key, _, model = key.partition("=")
+                index = key[1:]
+                name = positional[int(index)] if key.startswith("#") and index.isdigit() and int(index) < len(
+                    positional) else key.lstrip(":#")
+                self._tainted.add(name)
+                if model:
+                    self.fed_models[name] = model
+            self._tainted.discard("self")
+        defaults: dict[str, ast.expr] | None = None  # parameter -> default value, for handlers
+        for p in args.posonlyargs + args.args + args.kwonlyargs:
+            annotation = p.annotation
+            if annotation is None:
+                if not handler:
+                    continue  # (no annotation: no request type, and nothing else to learn here)
+                ann = ""
+            else:
+                # (a plain or dotted name unparses to itself: skip the costly unparse for it)
+                ann = dotted(annotation) or ast.unparse(annotation)
+                if _REQUEST_TYPES.match(ann.split("[")[0]):
+                    if request_names is file_request_names:
+                        request_names = set(file_request_names)
+                    request_names.add(p.arg)
+                    continue
+                if not handler:
+                    continue
+            if defaults is None:
+                defaults = dict(zip([a.arg for a in (args.posonlyargs + args.args)][::-1], args.defaults[::-1]))
+                defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
             default = defaults.get(p.arg)
             injected = isinstance(default, ast.Call) and last_name(default.func) in ("Depends", "Security")
             ann_name = ann.split("[")[0].split(".")[-1].strip()
@@ -89,9 +100,10 @@ class RequestData:
             if injected or _INJECTED_PARAM.match(p.arg) or (ann_name and _INJECTED_TYPES.match(ann_name)):
                 continue
             self._tainted.add(p.arg)
+        self.request_names = request_names
         self._nodes = body_walk(fn)
         # Most functions never touch the request: nothing to propagate.
-        request_names, name_kind = self.request_names, ast.Name
+        name_kind = ast.Name
         reads = False
         for n in self._nodes:
             if n.__class__ is name_kind and n.id in request_names:
@@ -123,21 +135,27 @@ class RequestData:
         returning = ReturningCalls.of(ctx) if follow_returning else None
         key = (id(fn), handler, fed, returning is not None)
         if key not in cache:
-            cache[key] = cls.plain(fn, ctx.tree) if not handler and not fed and returning is None else cls(
+            cache[key] = cls.shared(fn, ctx.tree, handler=handler) if not fed and returning is None else cls(
                 fn, ctx.tree, handler=handler, fed=fed, returning=returning)
         return cache[key]
 
     @classmethod
     def plain(cls, fn: FunctionNode, tree: ast.Module) -> "RequestData":
-        """``RequestData(fn, tree, handler=False)`` (explicit request reads only), made once per
-        function and kept on the tree: the map's facts stage asks for it and the rules again."""
+        """``RequestData(fn, tree, handler=False)`` (explicit request reads only), made once per function."""
+        return cls.shared(fn, tree, handler=False)
+
+    @classmethod
+    def shared(cls, fn: FunctionNode, tree: ast.Module, *, handler: bool) -> "RequestData":
+        """``RequestData(fn, tree, handler=handler)`` (no fed parameters, no returning calls), made once
+        per function and kept on the tree: the map's facts stage asks for it and the rules again."""
         cache = tree.__dict__.get(_PLAIN_CACHE)
         if cache is None:
             cache = {}
             setattr(tree, _PLAIN_CACHE, cache)
-        found = cache.get(id(fn))
+        key = (id(fn), handler)
+        found = cache.get(key)
         if found is None:
-            found = cache[id(fn)] = cls(fn, tree, handler=False)
+            found = cache[key] = cls(fn, tree, handler=handler)
         return found
 
     @classmethod
@@ -208,7 +226,13 @@ class RequestData:
         return [sub for sub in ast.walk(node) if self.is_source(sub)]
 
     def reads_request(self) -> bool:
-        return self._reads and any(self.is_source(n) for n in self._nodes)
+        """Whether the function reads the request (answered once: several rules ask)."""
+        found = self.__dict__.get("_reads_request")
+        if found is None:
+            source_kinds, is_source = _SOURCE_KINDS, self.is_source
+            found = self._reads and any(is_source(n) for n in self._nodes if n.__class__ in source_kinds)
+            self.__dict__["_reads_request"] = found
+        return found
 
     # -- propagation ---------------------------------------------------------------------------
     def _propagate(self) -> None:
@@ -317,7 +341,7 @@ def _request_aliases(tree: ast.Module, aliases: dict[str, str]) -> frozenset[str
 
 
 _REQUEST_NAMES = "_workbench_request_names"  # the attribute of a tree holding its _request_aliases
-_PLAIN_CACHE = "_workbench_plain_request_data"  # the attribute of a tree holding its RequestData.plain
+_PLAIN_CACHE = "_workbench_shared_request_data"  # the attribute of a tree holding its RequestData.shared
 
 
 def request_returning_functions(tree: ast.Module, module: str) -> set[str]:
@@ -326,17 +350,28 @@ def request_returning_functions(tree: ast.Module, module: str) -> set[str]:
     rules treat their calls as reads of the request (one level: a function returning what such a
     function returns is not followed)."""
     found = set()
+    # The file's returns of a value, by line: a top-level function's are those within its lines (a
+    # return sits in a function body, and no other top-level function shares those lines).
+    returns_by_line = sorted((n for n in nodes_of(tree, ast.Return) if n.value is not None), key=_line)
+    lines = [n.lineno for n in returns_by_line]
     for fn in tree.body:
         if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or any(
                 is_route_decorator(d) for d in fn.decorator_list):
             continue
-        returns = [n for n in body_walk(fn) if n.__class__ is ast.Return and n.value is not None]
+        if fn.end_lineno is None:
+            returns = [n for n in body_walk(fn) if n.__class__ is ast.Return and n.value is not None]
+        else:
+            returns = returns_by_line[bisect_left(lines, fn.lineno):bisect_right(lines, fn.end_lineno)]
         if not returns:
             continue
         data = RequestData.plain(fn, tree)
         if data.reads_request() and any(data.is_tainted(r.value) for r in returns):
             found.add(f"{module}.{fn.name}" if module else fn.name)
     return found
+
+
+def _line(node: ast.AST) -> int:
+    return node.lineno
 
 
 def _fed_keys(ctx) -> dict[str, list[str]]:
@@ -382,6 +417,7 @@ def _request_fed_parameters(tree: ast.Module, module: str, is_package: bool) -> 
     # The calls of project functions that pass something, first: a function that makes none feeds
     # nothing, and needs no request-data analysis (one without such a call in its lines makes none).
     callees: dict[int, str] = {}
+    lines: list[int] = []  # their lines
     name_kind, attribute_kind = ast.Name, ast.Attribute
     for node in nodes_of(tree, ast.Call):
         if not (node.args or node.keywords):
@@ -395,9 +431,10 @@ def _request_fed_parameters(tree: ast.Module, module: str, is_package: bool) -> 
             continue
         if (target := _callee(func, names, local_functions, module)) is not None:
             callees[id(node)] = target
+            lines.append(node.lineno)
     if not callees:
         return fed
-    lines = sorted(node.lineno for node in nodes_of(tree, ast.Call) if id(node) in callees)
+    lines.sort()
     for fn in functions(tree):
         end = fn.end_lineno
         if end is not None and bisect_right(lines, end) == bisect_left(lines, fn.lineno):
@@ -407,7 +444,7 @@ def _request_fed_parameters(tree: ast.Module, module: str, is_package: bool) -> 
         if not calls:
             continue
         handler = any(is_route_decorator(d) for d in fn.decorator_list)
-        data = RequestData(fn, tree, handler=True) if handler else RequestData.plain(fn, tree)
+        data = RequestData.shared(fn, tree, handler=handler)
         if not data.tainted and not data.reads_request():
             continue
         models = _param_models(fn)

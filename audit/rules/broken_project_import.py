@@ -7,7 +7,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import is_test_file, nodes_of
+from ._syntax import nodes_of
 
 
 class BrokenProjectImport(Rule):
@@ -84,7 +84,7 @@ class BrokenProjectImport(Rule):
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         facts = ctx.project
-        if not facts.modules or is_test_file(ctx.file):
+        if not facts.modules or ctx.in_test_file:
             return
         is_package = ctx.file.endswith("__init__.py")
         for node in nodes_of(ctx.tree, ast.ImportFrom, ast.Import):

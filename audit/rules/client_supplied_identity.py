@@ -9,7 +9,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
-from ._syntax import functions, is_test_file, last_name, mentions, own_nodes, str_value
+from ._syntax import functions, last_name, mentions, own_nodes, str_value
 
 # Fields of a stored record that say who owns it.
 OWNER_FIELD = re.compile(r"^(owner|author|creator|sender|uploader|user|account)(_?id)?$|^created_by(_id)?$", re.I)
@@ -113,7 +113,7 @@ class ClientSuppliedIdentity(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "request", "req.", "req[", "Request"):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         seen: set[int] = set()
         for fn in functions(ctx.tree):

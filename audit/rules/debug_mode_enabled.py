@@ -8,10 +8,11 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import is_test_file, is_true, last_name, mentions, nodes_of, str_value
+from ._syntax import is_true, last_name, mentions, nodes_of, str_value
 
 # Calls whose debug=True turns on the interactive debugger or tracebacks in responses.
 DEBUG_CALLS = frozenset({"run", "Flask", "FastAPI", "Starlette", "Quart", "Sanic", "run_simple", "create_app"})
+_CALLS = DEBUG_CALLS | {"update"}  # (app.config.update(DEBUG=True))
 # Config classes meant for local development or tests, where DEBUG = True is their purpose.
 DEV_CLASS = re.compile(r"dev|local|test|debug", re.I)
 
@@ -88,14 +89,17 @@ class DebugModeEnabled(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "debug", "DEBUG"):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         for node in nodes_of(ctx.tree, ast.Call, ast.Assign, ast.ClassDef, ast.Module):
-            if isinstance(node, ast.Call) and last_name(node.func) in DEBUG_CALLS | {"update"}:
+            kind = node.__class__
+            if kind is ast.Call:
+                if not node.keywords or last_name(node.func) not in _CALLS:  # (keywords first: most calls have none)
+                    continue
                 for kw in node.keywords:
                     if kw.arg in ("debug", "DEBUG", "use_debugger") and is_true(kw.value):
                         yield self.finding(ctx, kw.value.lineno, f"{kw.arg}=True in {last_name(node.func)}()")
-            elif isinstance(node, ast.Assign) and is_true(node.value):
+            elif kind is ast.Assign and is_true(node.value):
                 for t in node.targets:
                     if isinstance(t, ast.Attribute) and t.attr == "debug":
                         yield self.finding(ctx, node.lineno, "debug mode switched on")

@@ -7,12 +7,13 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import (call_qualname, functions, import_aliases, is_script_file, is_test_file, last_name,
-                      main_guard_lines, mentions, nodes_of)
+from ._syntax import call_qualname, functions, import_aliases, last_name, main_guard_lines, mentions
 
 DEBUG_CALLS = frozenset({"print", "builtins.print", "pprint", "pprint.pprint", "pprint.pp", "pp",
                          "traceback.print_exc", "traceback.print_exception", "traceback.print_stack",
                          "traceback.print_tb", "traceback.print_last", "icecream.ic", "ic"})
+# The last parts of those names: a call names one only if written with one, or through an import alias.
+_LAST_PARTS = frozenset(q.rpartition(".")[2] for q in DEBUG_CALLS)
 # Decorators of command-line entry points, where printing is the interface.
 CLI_DECORATORS = frozenset({"command", "group", "cli", "callback"})
 
@@ -101,15 +102,16 @@ class DebugPrint(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "print", "pp(", "traceback", "ic("):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file) or is_script_file(ctx.file) or ctx.file.endswith("__main__.py"):
+        if ctx.in_test_file or ctx.in_script_file or ctx.file.endswith("__main__.py"):
             return
         aliases = import_aliases(ctx.tree)
         skip = main_guard_lines(ctx.tree)
         for fn in functions(ctx.tree):
             if any(last_name(d.func if isinstance(d, ast.Call) else d) in CLI_DECORATORS for d in fn.decorator_list):
                 skip.update(range(fn.lineno, (fn.end_lineno or fn.lineno) + 1))
-        for node in nodes_of(ctx.tree, ast.Call):
-            if isinstance(node, ast.Call) and node.lineno not in skip:
+        # (the calls that can name one: by their written name, or through an import alias)
+        for node in ctx.calls_named(_LAST_PARTS | aliases.keys()):
+            if node.lineno not in skip:
                 qual = call_qualname(node, aliases)
                 if qual in DEBUG_CALLS:
                     yield self.finding(ctx, node.lineno, f"{qual}() in application code")

@@ -10,7 +10,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._guards import AUTH_FUNCTION, CREDENTIAL, is_switch_test, rejects
-from ._syntax import FunctionNode, identifiers, functions_with_outer, is_test_file, names_in, nodes_of, own_nodes, str_value
+from ._syntax import FunctionNode, identifiers, functions_with_outer, names_in, nodes_of, own_nodes, str_value
 
 # Settings that switch authentication off outright (Flask-Login's LOGIN_DISABLED and friends).
 AUTH_OFF_SETTING = re.compile(r"^(LOGIN_DISABLED|AUTH_DISABLED|DISABLE_AUTH(ENTICATION)?|SKIP_AUTH(ENTICATION)?|"
@@ -121,7 +121,7 @@ class DevSwitchAuthBypass(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         guards: dict[int, bool] = {}
 
@@ -141,7 +141,9 @@ class DevSwitchAuthBypass(Rule):
                 yield from self._switches(ctx, fn)
         # Settings that switch authentication off: rare, so looked for kind by kind first, and
         # reported in walk order only when there are some.
-        if not any(_auth_off(n) for kind in (ast.Assign, ast.AnnAssign, ast.keyword) for n in nodes_of(ctx.tree, kind)):
+        constant = ast.Constant  # (the `= True` test of _auth_off first, in a comprehension: most values are not)
+        if not any(_auth_off(n) for kind in (ast.Assign, ast.AnnAssign, ast.keyword) for n in [
+                n for n in nodes_of(ctx.tree, kind) if n.value.__class__ is constant and n.value.value is True]):
             return
         for node in nodes_of(ctx.tree, ast.Assign, ast.AnnAssign, ast.keyword):
             for line, message in _auth_off(node):

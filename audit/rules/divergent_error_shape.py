@@ -8,7 +8,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import is_test_file, keyword, last_name, nodes_of, str_value
+from ._syntax import keyword, last_name, nodes_of, str_value
 
 # Keys that carry an error's message, in the order that names a shape.
 MESSAGE_KEYS = ("error", "errors", "message", "msg", "detail", "description", "reason", "error_message", "fault")
@@ -105,9 +105,9 @@ class DivergentErrorShape(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
-        responses = list(_error_responses(ctx.tree))
+        responses = _error_responses(ctx.tree)
         if not responses:
             return
         counts = Counter(dict(ctx.project.error_shapes)) or Counter(shape for _, shape in responses)
@@ -126,7 +126,20 @@ def error_shape_counts(tree: ast.Module) -> dict[str, int]:
     return dict(Counter(shape for _, shape in _error_responses(tree)))
 
 
-def _error_responses(tree: ast.Module) -> Iterable[tuple[int, str]]:
+_RESPONSES = "_workbench_error_responses"  # the attribute of a tree holding its _error_responses
+
+
+def _error_responses(tree: ast.Module) -> list[tuple[int, str]]:
+    """(line, shape) of the tree's error responses, in walk order; found once per tree and kept on
+    it: the map's facts stage asks (error_shape_counts) and the rule again."""
+    found = tree.__dict__.get(_RESPONSES)
+    if found is None:
+        found = list(_find_error_responses(tree))
+        setattr(tree, _RESPONSES, found)
+    return found
+
+
+def _find_error_responses(tree: ast.Module) -> Iterable[tuple[int, str]]:
     for node in nodes_of(tree, ast.Return, ast.Raise):
         if isinstance(node, ast.Return) and node.value is not None:
             found = _response_shape(node.value)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
+from bisect import bisect_left, bisect_right
 from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
-from ._syntax import (call_qualname, functions, import_aliases, is_handler, is_test_file, keyword, last_name,
-                      may_name_one_of, mentions, nodes_of, own_nodes)
+from ._syntax import (call_qualname, functions, import_aliases, is_handler, keyword, last_name, may_name_one_of,
+                      mentions, own_nodes)
 
 CODE_FUNCTIONS = frozenset({"eval", "exec", "compile", "builtins.eval", "builtins.exec"})
 DESERIALISERS = frozenset({"pickle.loads", "pickle.load", "cPickle.loads", "dill.loads", "marshal.loads",
@@ -110,14 +111,20 @@ class EvalOfRequestData(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
-        if not mentions(ctx, "eval", "exec", "compile", "pickle", "marshal", "yaml", "dill", "jsonpickle", "shelve", "joblib", "torch"):
+        # (words another one contains are left out: "jsonpickle" contains "pickle")
+        if not mentions(ctx, "eval", "exec", "compile", "pickle", "marshal", "yaml", "dill", "shelve", "joblib", "torch"):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         aliases = import_aliases(ctx.tree)
-        if not any(_is_sink(node, aliases) for node in nodes_of(ctx.tree, ast.Call)):
+        # (the calls that can name one: by their written name, or through an import alias)
+        lines = sorted(node.lineno for node in ctx.calls_named(_LAST_PARTS | aliases.keys()) if _is_sink(node, aliases))
+        if not lines:
             return  # no such call anywhere in the file
         for fn in functions(ctx.tree):
+            end = fn.end_lineno
+            if end is not None and bisect_right(lines, end) == bisect_left(lines, fn.lineno):
+                continue  # (none in its lines)
             # the dangerous calls first: most functions make none, and need no request-data analysis
             sinks = [node for node in own_nodes(fn) if isinstance(node, ast.Call) and _is_sink(node, aliases)]
             if not sinks:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_left, bisect_right
 from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import (call_qualname, functions, identifiers, import_aliases, is_handler, is_test_file, last_name, mentions,
-                      own_nodes)
+from ._syntax import (call_qualname, child_nodes, functions, identifiers, import_aliases, is_handler, last_name,
+                      mentions, nodes_of, own_nodes)
 
 TRACEBACK_CALLS = frozenset({"traceback.format_exc", "traceback.format_exception", "traceback.format_tb",
                              "traceback.format_stack", "traceback.format_exception_only", "sys.exc_info"})
@@ -121,7 +122,7 @@ class ExceptionTextInResponse(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "except", "traceback", "exc_info"):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         aliases = import_aliases(ctx.tree)
         seen: set[int] = set()
@@ -131,8 +132,15 @@ class ExceptionTextInResponse(Rule):
         modules = {q.split(".")[0] for q in TRACEBACK_CALLS}
         carriers = modules | {q.rsplit(".", 1)[-1] for q in TRACEBACK_CALLS} | {
             local for local, full in aliases.items() if full.split(".")[0] in modules}
+        # The lines of the file's named handlers (``except E as e``): a function without one in its
+        # lines has none of its own, and needs no search for them.
+        handler_lines = sorted(h.lineno for h in nodes_of(ctx.tree, ast.ExceptHandler) if h.name)
         for fn in functions(ctx.tree):
-            exc_names = {h.name for h in own_nodes(fn) if isinstance(h, ast.ExceptHandler) and h.name}
+            end = fn.end_lineno
+            if end is not None and bisect_right(handler_lines, end) == bisect_left(handler_lines, fn.lineno):
+                exc_names: set[str] = set()
+            else:
+                exc_names = {h.name for h in own_nodes(fn) if isinstance(h, ast.ExceptHandler) and h.name}
             if not exc_names and carriers.isdisjoint(identifiers(fn)):
                 continue
             leaky_vars: set[str] = set()
@@ -142,11 +150,16 @@ class ExceptionTextInResponse(Rule):
             responder = is_handler(ctx, fn) or any(
                 last_name(d.func if isinstance(d, ast.Call) else d) in ERROR_HANDLER_DECORATORS for d in fn.decorator_list)
             for node in own_nodes(fn):
+                if node.__class__ not in _SINK_KINDS:
+                    continue  # (_sinks would find none)
                 for sink in _sinks(node, responder):
                     leak = _leak(sink, exc_names, leaky_vars, aliases)
                     if leak is not None and leak.lineno not in seen:
                         seen.add(leak.lineno)
                         yield self.finding(ctx, leak.lineno, f"exception details sent to the client: {ast.unparse(leak)}")
+
+
+_SINK_KINDS = frozenset({ast.Return, ast.Raise, ast.Expr})  # the only kinds of node _sinks finds a sink in
 
 
 def _sinks(node: ast.AST, responder: bool) -> list[ast.AST]:
@@ -172,12 +185,12 @@ def _builds_response(value: ast.AST) -> bool:
     if isinstance(value, ast.Tuple) and len(value.elts) >= 2 and isinstance(value.elts[1], ast.Constant) and \
             isinstance(value.elts[1].value, int):
         return True
-    return any(isinstance(n, ast.Call) and last_name(n.func) in RESPONSE_CALLS for n in ast.walk(value))
+    return any(isinstance(n, ast.Call) and last_name(n.func) in RESPONSE_CALLS for n in _walk(value))
 
 
 def _leak(expr: ast.AST, exc_names: set[str], leaky_vars: set[str], aliases: dict[str, str]) -> ast.AST | None:
-    """The sub-expression of ``expr`` that carries exception text, if any."""
-    for sub in ast.walk(expr):
+    """The sub-expression of ``expr`` that carries exception text, if any (the first in ``ast.walk`` order)."""
+    for sub in _walk(expr):
         if isinstance(sub, ast.Call):
             qual = call_qualname(sub, aliases)
             if qual in TRACEBACK_CALLS:
@@ -201,6 +214,15 @@ def _leak(expr: ast.AST, exc_names: set[str], leaky_vars: set[str], aliases: dic
                 if _is_exc(v, exc_names):
                     return v
     return None
+
+
+def _walk(node: ast.AST) -> list[ast.AST]:
+    """The nodes of ``node`` in ``ast.walk`` order (breadth first), without the generators' cost and
+    without the context and operator singletons (``_syntax.child_nodes``), which no test here accepts."""
+    found = [node]
+    for sub in found:  # (the list grows while it is read)
+        found += child_nodes(sub)
+    return found
 
 
 def _is_exc(node: ast.AST, exc_names: set[str]) -> bool:

@@ -9,11 +9,12 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._passwords import password_names
-from ._syntax import (call_qualname, enclosing_functions, import_aliases, is_test_file, last_name, mentions, nodes_of,
-                      str_value)
+from ._syntax import call_qualname, enclosing_functions, import_aliases, last_name, mentions, str_value
 
 FAST_HASHES = frozenset({"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3_256", "sha3_512",
                          "blake2b", "blake2s"})
+# The called names a fast hash can be reached by (``hashlib.md5(...)``, ``hashlib.new("md5", ...)``).
+_CALLED_NAMES = FAST_HASHES | {"new"}
 PASSWORD_FUNCTION = re.compile(r"pass(word)?|pwd|credential", re.I)
 
 
@@ -97,21 +98,24 @@ class FastPasswordHash(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
-        if not mentions(ctx, "hashlib", "md5", "sha1", "sha2", "sha3", "sha5", "sha384", "blake", "Crypto", "cryptography"):
+        # (words another one contains are left out: "sha384" contains "sha3")
+        if not mentions(ctx, "hashlib", "md5", "sha1", "sha2", "sha3", "sha5", "blake", "Crypto", "cryptography"):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         aliases = import_aliases(ctx.tree)
-        owner = enclosing_functions(ctx.tree)
-        for node in nodes_of(ctx.tree, ast.Call):
-            if not isinstance(node, ast.Call):
-                continue
+        owner: dict[int, ast.AST] | None = None  # found when a hashing call first needs it
+        # (_fast_algorithm accepts only these called names)
+        for node in ctx.calls_named(_CALLED_NAMES):
             algo = _fast_algorithm(node, aliases)
             if algo is None:
                 continue
-            fn = owner.get(id(node))
-            about_password = any(password_names(a) for a in node.args) or (
-                fn is not None and PASSWORD_FUNCTION.search(fn.name) and node.args)
+            about_password = any(password_names(a) for a in node.args)
+            if not about_password:
+                if owner is None:
+                    owner = enclosing_functions(ctx.tree)
+                fn = owner.get(id(node))
+                about_password = fn is not None and PASSWORD_FUNCTION.search(fn.name) and node.args
             if about_password:
                 yield self.finding(ctx, node.lineno, f"password hashed with {algo}, a fast unsalted hash")
 

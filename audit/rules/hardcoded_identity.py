@@ -11,7 +11,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._guards import is_switch_test
-from ._syntax import FunctionNode, functions, is_handler, is_script_file, is_test_file, last_name, nodes_of, own_nodes, str_value
+from ._syntax import FunctionNode, functions, is_handler, last_name, nodes_of, own_nodes, str_value
 
 # Names that hold "who is calling": user_id, current_user, g.user, session["uid"], author_id...
 IDENTITY_NAME = re.compile(
@@ -149,9 +149,9 @@ class HardcodedIdentity(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
-        if is_script_file(ctx.file):
+        if ctx.in_script_file:
             return
         seen: set[int] = set()
         constants = _literal_constants(ctx.tree)
@@ -160,12 +160,13 @@ class HardcodedIdentity(Rule):
         # file, tell which functions need a closer look.
         lines = _candidate_lines(ctx.tree, constants)
         for fn in functions(ctx.tree):
-            if SEED_FUNCTION.search(fn.name):
-                continue
+            # (the line test first: it skips most functions before the costlier name patterns)
             handler = is_handler(ctx, fn)
             end = fn.end_lineno
             if not handler and end is not None and bisect_right(lines, end) == bisect_left(lines, fn.lineno) and not \
                     _is_identity_function(fn):
+                continue
+            if SEED_FUNCTION.search(fn.name):
                 continue
             for line, message in self._in_function(fn, handler, constants):
                 if line not in seen:
@@ -235,9 +236,15 @@ def _candidate_lines(tree: ast.Module, constants: set[str]) -> list[int]:
     """The sorted lines of the file's assignments of a fixed identity to an identity name, and of its
     returns of a user built with a literal id: the findings outside handlers and identity functions."""
     lines = []
+    name_kind = ast.Name
     for node in nodes_of(tree, ast.Assign):
-        if any(n and _identity_name(n) for n in map(_target_name, node.targets)) and _fixed_identity(
-                node.value, constants):
+        targets = node.targets
+        if len(targets) == 1 and targets[0].__class__ is name_kind:  # (the usual `x = ...`, its name read inline)
+            if not _identity_name(targets[0].id):
+                continue
+        elif not any(n and _identity_name(n) for n in map(_target_name, targets)):
+            continue
+        if _fixed_identity(node.value, constants):
             lines.append(node.lineno)
     for node in nodes_of(tree, ast.AnnAssign):
         name = _target_name(node.target)
@@ -316,8 +323,10 @@ USER_CLASS = re.compile(r"User|Account|Principal|Identity|Member|Caller|Actor", 
 
 def _user_object(value: ast.AST, constants: set[str]) -> bool:
     """``CurrentUser(id=1, email="demo@example.com")``: a user object built with a literal id."""
-    if not isinstance(value, ast.Call) or not USER_CLASS.search(last_name(value.func)) or not last_name(
-            value.func)[:1].isupper():
+    if not isinstance(value, ast.Call):
+        return False
+    name = last_name(value.func)
+    if not name[:1].isupper() or not USER_CLASS.search(name):  # (the cheap test first)
         return False
     return any(k.arg in ("id", "user_id", "uid", "pk", "sub") and (_literal_id(k.value) or _constant_ref(
         k.value, constants)) for k in value.keywords)

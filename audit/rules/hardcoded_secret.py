@@ -8,7 +8,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._secret_names import URL_CREDENTIALS, is_secret_name, is_secret_value, looks_random
-from ._syntax import call_qualname, import_aliases, is_test_file, keyword, last_name, nodes, nodes_of, str_value
+from ._syntax import call_qualname, import_aliases, keyword, last_name, nodes, nodes_of, str_value
 
 # Calls that read a setting from the environment: name first, default second (or default=).
 ENV_READERS = ("os.getenv", "os.environ.get", "os.environ.setdefault", "environ.get", "getenv", "decouple.config",
@@ -115,7 +115,7 @@ class HardcodedSecret(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         aliases = import_aliases(ctx.tree)
         seen: set[int] = set()
@@ -130,18 +130,24 @@ class HardcodedSecret(Rule):
         # with two). Every test needs a string (or bytes) literal and looks for it first, before
         # the costlier name tests (all of them pure, so their order is free).
         hits: list[tuple[ast.AST, list[tuple[int, str]]]] = []
-        for node in nodes_of(tree, ast.Constant):
-            value = node.value
-            if isinstance(value, str) and "@" in value and URL_CREDENTIALS.match(value):
-                hits.append((node, [(node.lineno, "credentials written inside a URL")]))
+        # (class identity tests, not isinstance: the parser makes exact Constant nodes holding exact
+        # str/bytes values, and these loops visit a good part of every tree)
         constant, text = ast.Constant, (str, bytes)
+        for node in [n for n in nodes_of(tree, constant) if n.value.__class__ is str and "@" in n.value]:
+            if URL_CREDENTIALS.match(node.value):
+                hits.append((node, [(node.lineno, "credentials written inside a URL")]))
         for node in nodes_of(tree, ast.Call):
             args = node.args
-            candidate = args and isinstance(args[0], constant) and isinstance(args[0].value, str) and args[0].value \
-                and is_secret_name(args[0].value, strong_evidence=True)
+            candidate = False
+            if args:
+                first = args[0]
+                if first.__class__ is constant:
+                    value = first.value
+                    candidate = value.__class__ is str and value and is_secret_name(value, strong_evidence=True)
             if not candidate:
                 for kw in node.keywords:  # (a loop, not any(): most calls have none or one)
-                    if isinstance(kw.value, constant) and isinstance(kw.value.value, text):
+                    value = kw.value
+                    if value.__class__ is constant and value.value.__class__ in text:
                         candidate = True
                         break
             if candidate:
@@ -150,18 +156,19 @@ class HardcodedSecret(Rule):
                     hits.append((node, found))
         # the other kinds, each with the literal its test needs
         candidates = [
-            *(n for n in nodes_of(tree, ast.Assign)
-              if isinstance(n.value, constant) and isinstance(n.value.value, text)),
-            *(n for n in nodes_of(tree, ast.AnnAssign)
-              if isinstance(n.value, constant) and isinstance(n.value.value, text)),
-            *(n for n in nodes_of(tree, ast.BoolOp)
-              if any(isinstance(v, constant) and isinstance(v.value, text) for v in n.values[1:])),
-            *(n for kind in (ast.FunctionDef, ast.AsyncFunctionDef) for n in nodes_of(tree, kind)
-              if any(isinstance(d, constant) and isinstance(d.value, text) for d in n.args.defaults)),
-            *(n for n in nodes_of(tree, ast.Compare)
-              if isinstance(n.comparators[-1], constant) and isinstance(n.comparators[-1].value, text)),
-            *(n for n in nodes_of(tree, ast.Dict) if any(isinstance(v, constant) and isinstance(v.value, text)
-                                                         for v in n.values)),
+            *[n for n in nodes_of(tree, ast.Assign)
+              if n.value.__class__ is constant and n.value.value.__class__ in text],
+            *[n for n in nodes_of(tree, ast.AnnAssign)
+              if n.value.__class__ is constant and n.value.value.__class__ in text],
+            *[n for n in nodes_of(tree, ast.BoolOp)
+              if any(v.__class__ is constant and v.value.__class__ in text for v in n.values[1:])],
+            *[n for kind in (ast.FunctionDef, ast.AsyncFunctionDef) for n in nodes_of(tree, kind)
+              if n.args.defaults and any(d.__class__ is constant and d.value.__class__ in text
+                                         for d in n.args.defaults)],
+            *[n for n in nodes_of(tree, ast.Compare)
+              if n.comparators[-1].__class__ is constant and n.comparators[-1].value.__class__ in text],
+            *[n for n in nodes_of(tree, ast.Dict) if any(v.__class__ is constant and v.value.__class__ in text
+                                                         for v in n.values)],
         ]
         for node in candidates:
             found = list(self._at(node, aliases))

@@ -8,7 +8,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._secret_names import is_secret_value
-from ._syntax import call_qualname, import_aliases, is_test_file, keyword, mentions, nodes_of, str_value
+from ._syntax import call_qualname, import_aliases, keyword, mentions, str_value
 
 # call -> index of the key argument (and its keyword name)
 KEYED_CALLS = {
@@ -18,6 +18,8 @@ KEYED_CALLS = {
     "itsdangerous.TimedSerializer": (0, "secret_key"), "itsdangerous.Serializer": (0, "secret_key"),
     "Crypto.Cipher.AES.new": (0, "key"),
 }
+# The last parts of those names: a call names one only if written with one, or through an import alias.
+_LAST_PARTS = frozenset(q.rpartition(".")[2] for q in KEYED_CALLS)
 
 
 class HardcodedSigningKey(Rule):
@@ -86,12 +88,11 @@ class HardcodedSigningKey(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "jwt", "hmac", "Fernet", "Serializer", "AES", "jose"):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         aliases = import_aliases(ctx.tree)
-        for node in nodes_of(ctx.tree, ast.Call):
-            if not isinstance(node, ast.Call):
-                continue
+        # (the calls that can name one: by their written name, or through an import alias)
+        for node in ctx.calls_named(_LAST_PARTS | aliases.keys()):
             qual = call_qualname(node, aliases)
             spec = KEYED_CALLS.get(qual)
             if spec is None:

@@ -8,7 +8,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import is_false, is_test_file, last_name, mentions, nodes, nodes_of, str_value
+from ._syntax import is_false, last_name, mentions, nodes, nodes_of, str_value
 
 COOKIE_SETTING = re.compile(r"^(SESSION|REMEMBER|JWT|CSRF)_COOKIE_(SECURE|HTTPONLY)$|^(SESSION|CSRF)_COOKIE_SECURE$",
                             re.I)
@@ -87,7 +87,7 @@ class InsecureCookieSettings(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "cookie", lower=True):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         dev_lines: set[int] = set()
         for node in nodes_of(ctx.tree, ast.ClassDef):

@@ -7,8 +7,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import (call_qualname, import_aliases, is_false, is_test_file, keyword, last_name, mentions, nodes_of,
-                      str_value)
+from ._syntax import call_qualname, import_aliases, is_false, keyword, last_name, mentions, nodes_of, str_value
 
 
 class JwtVerificationDisabled(Rule):
@@ -90,7 +89,7 @@ class JwtVerificationDisabled(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "jwt", "b64decode", "get_unverified", "jws"):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         aliases = import_aliases(ctx.tree)
         # Names holding a token's claims segment (`payload = token.split(".")[1]`).

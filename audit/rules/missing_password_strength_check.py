@@ -10,7 +10,7 @@ from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._passwords import has_strength_check, is_password_name, hashed, is_hash_call, password_names, sql_password_write
 from ._request_data import RequestData
-from ._syntax import functions, is_handler, is_test_file, last_name, mentions, nodes, nodes_of, own_nodes, str_value
+from ._syntax import functions, is_handler, last_name, mentions, nodes, nodes_of, own_nodes, str_value
 
 # Calls that set a password through another layer (nothing stored in the handler itself).
 SET_CALL = re.compile(r"(create|register|add|invite|new|insert|save)_?(user|account|member)|"
@@ -122,9 +122,10 @@ class MissingPasswordStrengthCheck(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
-        if not mentions(ctx, "pass", "pwd", "pw", lower=True):
+        # (words another one contains are left out: "pwd" contains "pw")
+        if not mentions(ctx, "pass", "pw", lower=True):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         checked_models = models_with_password_rules(ctx.tree) | ctx.project.password_rule_models
         for fn in functions(ctx.tree):

@@ -7,10 +7,12 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import call_qualname, import_aliases, is_test_file, mentions, nodes_of
+from ._syntax import call_qualname, import_aliases, mentions
 
 APP_CLASSES = frozenset({"flask.Flask", "fastapi.FastAPI", "starlette.applications.Starlette", "quart.Quart",
                          "sanic.Sanic", "connexion.App", "connexion.FlaskApp", "apiflask.APIFlask"})
+# The last parts of those names: a call names one only if written with one, or through an import alias.
+_LAST_PARTS = frozenset(q.rpartition(".")[2] for q in APP_CLASSES)
 # Mentioning one of these anywhere in the project means some code sets security headers.
 HEADER_MARKERS = ("content-security-policy", "strict-transport-security", "x-content-type-options", "talisman",
                   "secure_headers", "secureheaders")
@@ -94,12 +96,13 @@ class MissingSecurityHeaders(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "Flask", "FastAPI", "Starlette", "Quart", "Sanic", "connexion", "App("):
             return  # nothing this rule looks for can be in the file
-        if ctx.project.security_headers_set or is_test_file(ctx.file):
+        if ctx.project.security_headers_set or ctx.in_test_file:
             return
         low = ctx.source.lower()
         if any(marker in low for marker in HEADER_MARKERS):
             return
         aliases = import_aliases(ctx.tree)
-        for node in nodes_of(ctx.tree, ast.Call):
-            if isinstance(node, ast.Call) and call_qualname(node, aliases) in APP_CLASSES:
+        # (the calls that can name one: by their written name, or through an import alias)
+        for node in ctx.calls_named(_LAST_PARTS | aliases.keys()):
+            if call_qualname(node, aliases) in APP_CLASSES:
                 yield self.finding(ctx, node.lineno, "app created without any security headers in the project")

@@ -8,7 +8,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import FunctionNode, handler_functions, is_test_file, last_name, nodes_of, own_nodes, str_value
+from ._syntax import FunctionNode, handler_functions, last_name, nodes_of, own_nodes, str_value
 
 MOCK_NAME = re.compile(r"(^|_)(mock|mocked|fake|sample|dummy|stub|stubbed|demo|placeholder|hardcoded|canned|"
                        r"fixture|test_data|seed)(_|$)|^(MOCK|FAKE|SAMPLE|DUMMY|STUB)", re.I)
@@ -158,7 +158,7 @@ class MockDataResponse(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         constants = _mock_constants(ctx.tree)
         for fn in handler_functions(ctx):

@@ -9,7 +9,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._guards import AUTH_FUNCTION, CREDENTIAL, absence_test, is_hook, is_pass_through, is_switch_test, rejects
-from ._syntax import FunctionNode, functions_with_outer, is_test_file, last_name, mentions, names_in, own_nodes
+from ._syntax import FunctionNode, functions_with_outer, last_name, mentions, names_in, own_nodes
 
 # Calls that check a credential; a try around one whose except lets the request through is a bypass.
 VERIFY_CALL = re.compile(r"decode|verify|validate|check|load|loads|unsign|authenticate|parse", re.I)
@@ -123,14 +123,19 @@ class PermissiveAuthGuard(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "token", "auth", "session", "jwt", "credential", "api_key", "apikey", "bearer", "cookie", "user", lower=True):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         seen: set[int] = set()
         for fn, outer in functions_with_outer(ctx.tree):
-            if "optional" in fn.name.lower() or any("optional" in o.name.lower() for o in outer):
+            if "optional" in fn.name.lower():
                 continue
-            views = {a.arg for o in outer for a in o.args.args + o.args.posonlyargs}
-            decorator = bool(outer) and _calls_any(fn, views)
+            if outer:  # (a nested function: a decorator's wrapper, maybe; most functions are not nested)
+                if any("optional" in o.name.lower() for o in outer):
+                    continue
+                views = {a.arg for o in outer for a in o.args.args + o.args.posonlyargs}
+                decorator = _calls_any(fn, views)
+            else:
+                views, decorator = set(), False
             hook = is_hook(fn)
             method = bool(fn.args.args) and fn.args.args[0].arg in ("self", "cls")
             dependency = not decorator and not hook and not method and bool(AUTH_FUNCTION.search(fn.name)) and \

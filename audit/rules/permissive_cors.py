@@ -7,7 +7,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import is_false, is_test_file, is_true, keyword, last_name, mentions, nodes_of, str_value
+from ._syntax import is_false, is_true, keyword, last_name, mentions, nodes_of, str_value
 
 ACAO = "access-control-allow-origin"
 ACAC = "access-control-allow-credentials"
@@ -97,7 +97,7 @@ class PermissiveCors(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "cors", "access-control", lower=True):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         for node in nodes_of(ctx.tree, ast.Call):
             if isinstance(node, ast.Call):

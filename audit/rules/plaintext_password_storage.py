@@ -9,7 +9,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._passwords import hashed, password_names, sql_password_write
-from ._syntax import functions, is_test_file, last_name, mentions, own_nodes, str_value
+from ._syntax import functions, last_name, mentions, own_nodes, str_value
 
 # Calls that persist a record given as a dict or keyword arguments.
 STORE_CALL = re.compile(r"^(insert\w*|create\w*|add\w*|save\w*|update\w*|put\w*|set\w*|register\w*|"
@@ -111,47 +111,68 @@ class PlaintextPasswordStorage(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
-        if not mentions(ctx, "pass", "pwd", "pw", lower=True):
+        # (words another one contains are left out: "pwd" contains "pw")
+        if not mentions(ctx, "pass", "pw", lower=True):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         seen: set[int] = set()
         for fn in functions(ctx.tree):
-            hashed_names = {t.id for n in own_nodes(fn) if isinstance(n, ast.Assign) and hashed(n.value)
-                            for t in n.targets if isinstance(t, ast.Name)}
-            for line, message in _stores(fn, hashed_names):
+            for line, message in _stores(fn, _HashedNames(fn)):
                 if line not in seen:
                     seen.add(line)
                     yield self.finding(ctx, line, message)
 
 
-def _plain(value: ast.AST, hashed_names: set[str]) -> bool:
+class _HashedNames:
+    """The names a function assigns a hashing call's result to, found when a store first asks
+    (most functions store nothing: they never pay for the search)."""
+
+    __slots__ = ("fn", "names")
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+        self.names: set[str] | None = None
+
+    def get(self) -> set[str]:
+        if self.names is None:
+            self.names = {t.id for n in own_nodes(self.fn) if isinstance(n, ast.Assign) and hashed(n.value)
+                          for t in n.targets if isinstance(t, ast.Name)}
+        return self.names
+
+
+def _plain(value: ast.AST, hashed_names: _HashedNames) -> bool:
     """A password-named value, not hashed on the way."""
     names = password_names(value)
-    return bool(names - hashed_names) and not hashed(value) and not isinstance(value, ast.Constant)
+    return bool(names) and bool(names - hashed_names.get()) and not hashed(value) and not isinstance(
+        value, ast.Constant)
 
 
 def _store_target(name: str | None) -> bool:
     return bool(name) and bool(STORE_TARGET.search(name)) and not NOT_STORE_TARGET.search(name)
 
 
-def _stores(fn, hashed_names: set[str]) -> Iterable[tuple[int, str]]:
+def _stores(fn, hashed_names: _HashedNames) -> Iterable[tuple[int, str]]:
     constructor = fn.name == "__init__"  # a credentials holder keeping what it is given, not a store
     for node in own_nodes(fn):
         if isinstance(node, ast.Assign):
             for t in node.targets:
                 name = t.attr if isinstance(t, ast.Attribute) else str_value(t.slice) if isinstance(
                     t, ast.Subscript) else None
+                if not _store_target(name):
+                    continue  # (the cheap test first: most assignments store no password)
                 if constructor and isinstance(t, ast.Attribute) and ast.unparse(t.value) == "self":
                     continue
                 if isinstance(t, ast.Subscript) and not RECORD_CONTAINER.search(ast.unparse(t.value)):
                     continue  # a settings or arguments dict, not a stored record
-                if _store_target(name) and _plain(node.value, hashed_names):
+                if _plain(node.value, hashed_names):
                     yield node.lineno, f"password stored in plain text in {name}"
         if isinstance(node, ast.Call) and (values := sql_password_write(node)) is not None:
             if any(_plain(v, hashed_names) for v in values):
                 yield node.lineno, "password written to the database in plain text"
-        elif isinstance(node, ast.Call) and STORE_CALL.match(last_name(node.func)) and not hashed(node.func) \
+        # (a store call is looked at only if it has keywords or a dict argument: what the loops below read)
+        elif isinstance(node, ast.Call) and (node.keywords or any(a.__class__ is ast.Dict for a in node.args)) \
+                and STORE_CALL.match(last_name(node.func)) and not hashed(node.func) \
                 and not NOT_A_STORE.search(last_name(node.func)):
             for kw in node.keywords:
                 if _store_target(kw.arg) and _plain(kw.value, hashed_names):

@@ -10,8 +10,7 @@ from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
 from ._secret_names import is_secret_name
-from ._syntax import (FunctionNode, body_walk, dotted, enclosing_functions, is_test_file, last_name, mentions, names_in,
-                      nodes_of, str_value)
+from ._syntax import FunctionNode, body_walk, dotted, enclosing_functions, last_name, mentions, names_in, str_value
 
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "msg"})
 LOGGER_NAME = re.compile(r"(^|[._])(log|logger|logging|_log|_logger|LOG|LOGGER|structlog|audit_log)$", re.I)
@@ -103,14 +102,14 @@ class SecretInLog(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "log", lower=True):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         owner: dict[int, FunctionNode] | None = None  # found when a log call first needs it
         bodies: dict[int, tuple[RequestData, set[str]] | None] = {}
-        for node in nodes_of(ctx.tree, ast.Call):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        for node in ctx.calls_named(LOG_METHODS):
+            if not isinstance(node.func, ast.Attribute):
                 continue
-            if node.func.attr not in LOG_METHODS or not LOGGER_NAME.search(ast.unparse(node.func.value)):
+            if not LOGGER_NAME.search(ast.unparse(node.func.value)):
                 continue
             args = list(node.args)
             if args and str_value(args[0]) is not None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
+from bisect import bisect_left, bisect_right
 from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
-from ._syntax import (call_qualname, functions, import_aliases, is_handler, is_test_file, is_true, keyword,
-                      may_name_one_of, mentions, nodes_of, own_nodes)
+from ._syntax import (call_qualname, functions, import_aliases, is_handler, is_true, keyword, may_name_one_of, mentions,
+                      own_nodes)
 
 # Functions that hand a string to a shell.
 SHELL_FUNCTIONS = ("os.system", "os.popen", "os.popen2", "os.popen3", "subprocess.getoutput",
@@ -112,14 +113,21 @@ class ShellCommandFromRequest(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
-        if not mentions(ctx, "os.", "subprocess", "popen", "system", "commands", "create_subprocess", "getoutput"):
+        # (words another one contains are left out: "create_subprocess" contains "subprocess")
+        if not mentions(ctx, "os.", "subprocess", "popen", "system", "commands", "getoutput"):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         aliases = import_aliases(ctx.tree)
-        if not any(_shell_call(node, aliases) for node in nodes_of(ctx.tree, ast.Call)):
+        # (the calls that can name one: by their written name, or through an import alias)
+        lines = sorted(node.lineno for node in ctx.calls_named(_LAST_PARTS | aliases.keys())
+                       if _shell_call(node, aliases))
+        if not lines:
             return  # no shell call anywhere in the file
         for fn in functions(ctx.tree):
+            end = fn.end_lineno
+            if end is not None and bisect_right(lines, end) == bisect_left(lines, fn.lineno):
+                continue  # (none in its lines)
             # the shell calls first: most functions make none, and need no request-data analysis
             shells = [(node, qual) for node in own_nodes(fn)
                       if isinstance(node, ast.Call) and (qual := _shell_call(node, aliases))]

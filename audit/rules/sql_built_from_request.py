@@ -10,7 +10,7 @@ from typing import Iterable
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
-from ._syntax import body_walk, functions, is_handler, is_test_file, keyword, last_name, mentions, nodes_of, own_nodes
+from ._syntax import body_walk, functions, is_handler, keyword, last_name, mentions, nodes_of, own_nodes
 
 # Calls that run (or wrap for running) SQL text given as their first argument.
 SQL_SINKS = frozenset({"execute", "executemany", "executescript", "exec_driver_sql", "raw", "text",
@@ -128,11 +128,11 @@ class SqlBuiltFromRequest(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "execute", "text(", ".raw(", "read_sql", "select", "insert", "update", "delete", "fetch", "mogrify", "query", lower=True):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         # The lines of the file's sinks and SQL words (see _may_hold_sql): a function without one
         # in its lines needs no closer look.
-        lines = sorted([node.lineno for node in nodes_of(ctx.tree, ast.Call) if last_name(node.func) in SQL_SINKS] + [
+        lines = sorted([node.lineno for node in ctx.calls_named(SQL_SINKS)] + [
             node.lineno for node in nodes_of(ctx.tree, ast.Constant)
             if isinstance(node.value, str) and _SQL_WORD.search(node.value)])
         if not lines:

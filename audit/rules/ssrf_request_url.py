@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_left, bisect_right
 from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
 from ._request_data import RequestData
-from ._syntax import (body_walk, call_qualname, dotted, functions, import_aliases, is_handler, is_test_file, keyword,
-                      last_name, mentions, names_in, nodes_of, own_nodes)
+from ._syntax import (body_walk, call_qualname, dotted, functions, import_aliases, is_handler, keyword, last_name,
+                      mentions, names_in, nodes_of, own_nodes)
 
 # Outbound HTTP clients: module-level functions and methods of their client/session objects.
 CLIENT_MODULES = ("requests", "httpx", "urllib.request", "urllib3", "aiohttp", "pycurl", "http.client")
@@ -129,16 +130,25 @@ class SsrfRequestUrl(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
-        if not mentions(ctx, "requests", "httpx", "urllib", "aiohttp", "urlopen", "pycurl", "http", "client", "session", "Session", "Client"):
+        # (words another one contains are left out: "httpx" and "aiohttp" contain "http")
+        if not mentions(ctx, "requests", "urllib", "urlopen", "pycurl", "http", "client", "session", "Session", "Client"):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         aliases = import_aliases(ctx.tree)
         clients = _client_names(ctx.tree, aliases)
+        # The file's outbound calls first (_is_outbound accepts only these called names), and their
+        # lines: most functions make none, and need no request-data analysis.
+        outbound_calls = {id(node): node.lineno for node in ctx.calls_named(METHOD_NAMES)
+                          if _is_outbound(node, aliases, clients)}
+        if not outbound_calls:
+            return
+        lines = sorted(outbound_calls.values())
         for fn in functions(ctx.tree):
-            # the outbound calls first: most functions make none, and need no request-data analysis
-            outbound = [node for node in own_nodes(fn)
-                        if node.__class__ is ast.Call and _is_outbound(node, aliases, clients)]
+            end = fn.end_lineno
+            if end is not None and bisect_right(lines, end) == bisect_left(lines, fn.lineno):
+                continue
+            outbound = [node for node in own_nodes(fn) if node.__class__ is ast.Call and id(node) in outbound_calls]
             if not outbound:
                 continue
             data = RequestData.of(ctx, fn, follow_returning=True)

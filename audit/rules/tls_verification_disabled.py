@@ -7,7 +7,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import call_qualname, import_aliases, is_false, is_test_file, last_name, mentions, nodes_of
+from ._syntax import call_qualname, import_aliases, is_false, last_name, mentions, nodes_of
 
 HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream", "send",
                           "Client", "AsyncClient", "Session", "ClientSession", "TCPConnector", "urlopen", "PoolManager",
@@ -88,7 +88,7 @@ class TlsVerificationDisabled(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "verify", "ssl", "CERT_NONE", "check_hostname", "cert_reqs", "unverified"):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         aliases = import_aliases(ctx.tree)
         for node in nodes_of(ctx.tree, ast.Call, ast.Assign):

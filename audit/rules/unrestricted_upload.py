@@ -8,8 +8,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import (FunctionNode, body_walk, dotted, functions, is_test_file, last_name, mentions, names_in,
-                      own_nodes, str_value)
+from ._syntax import FunctionNode, body_walk, dotted, functions, last_name, mentions, names_in, own_nodes, str_value
 
 TYPE_CHECK = re.compile(r"mimetype|content_type|allowed|splitext|suffix|extension|rsplit|endswith|mime|"
                         r"imghdr|magic|filetype|guess_type|what|verify_image|is_image|validate_(file|upload|image)",
@@ -141,7 +140,7 @@ class UnrestrictedUpload(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         if not mentions(ctx, "files", "UploadFile", "FileStorage", "File("):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
         app_limit = None  # (a search of the whole text: only for a file that takes an upload)
         for fn in functions(ctx.tree):
@@ -194,8 +193,11 @@ class UnrestrictedUpload(Rule):
 
 def _is_upload_source(node: ast.AST) -> bool:
     """``request.files[...]``, ``request.files.get(...)``, ``request.files.getlist(...)``, ``(await request.form())[...]``."""
-    if not _mentions_files(node):
+    evidence = _files_evidence(node)
+    if evidence == _NO_FILES:
         return False  # the pattern needs "files", which only a name or a literal can put in the text
+    if evidence == _REQUEST_FILES:
+        return True  # its text holds `request.files` / `req.files` between non-word characters: no unparse needed
     text = ast.unparse(node)
     return bool(re.search(r"\b(request|req)\.files\b|\bfiles\[|\.files\.get", text))
 
@@ -219,16 +221,25 @@ def _may_read_files(fn: FunctionNode) -> bool:
     return False
 
 
-def _mentions_files(node: ast.AST) -> bool:
-    """Whether a name, attribute, keyword or literal inside ``node`` contains "files" (cheaper than unparsing it)."""
+_NO_FILES, _SOME_FILES, _REQUEST_FILES = 0, 1, 2  # what _files_evidence finds
+
+
+def _files_evidence(node: ast.AST) -> int:
+    """What the text of ``node`` says about "files" (cheaper than unparsing it): _REQUEST_FILES when
+    it holds ``request.files`` or ``req.files``; else _SOME_FILES when a name, attribute, keyword or
+    literal inside contains "files"; else _NO_FILES."""
+    found = _NO_FILES
     stack = [node]
     while stack:
         node = stack.pop()
         kind = node.__class__
         if kind is ast.Name:
             if "files" in node.id:
-                return True
+                found = _SOME_FILES
             continue
+        if kind is ast.Attribute and node.attr == "files" and node.value.__class__ is ast.Name and \
+                node.value.id in ("request", "req"):
+            return _REQUEST_FILES
         for value in node.__dict__.values():  # the fields, and the positions (ints)
             kind = value.__class__
             if kind is list:
@@ -236,12 +247,12 @@ def _mentions_files(node: ast.AST) -> bool:
                     if isinstance(item, ast.AST):
                         stack.append(item)
                     elif item.__class__ is str and "files" in item:
-                        return True
+                        found = _SOME_FILES
             elif isinstance(value, ast.AST):
                 stack.append(value)
             elif (kind is str and "files" in value) or (kind is bytes and b"files" in value):
-                return True
-    return False
+                found = _SOME_FILES
+    return found
 
 
 def _upload_names(fn: FunctionNode) -> set[str]:

@@ -8,7 +8,7 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import FunctionNode, is_test_file, keyword, last_name, mentions, names_in, nodes_of, own_nodes, str_value
+from ._syntax import FunctionNode, keyword, last_name, mentions, names_in, nodes_of, own_nodes, str_value
 
 # Who is calling, established by the server (not read from the event payload).
 IDENTITY = re.compile(r"current_user|get_jwt_identity|verify_jwt|jwt_required|decode_token|verify_token|jwt_decode|"
@@ -126,24 +126,26 @@ class WsUnauthorized(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
-        if not mentions(ctx, "socket", "websocket", "Namespace", "sio", ".on(", "on_event", "WebSocket"):
+        # (words another one contains are left out: "websocket" contains "socket")
+        if not mentions(ctx, "socket", "Namespace", "sio", ".on(", "on_event", "WebSocket"):
             return  # nothing this rule looks for can be in the file
-        if is_test_file(ctx.file):
+        if ctx.in_test_file:
             return
-        for fn, kind in _handlers(ctx.tree):
+        for fn, kind in _handlers(ctx):
             problem = _problem(fn, kind)
             if problem:
                 yield self.finding(ctx, fn.lineno, f"{fn.name}: {problem}")
 
 
-def _handlers(tree: ast.Module) -> Iterable[tuple[FunctionNode, str]]:
+def _handlers(ctx: RuleContext) -> Iterable[tuple[FunctionNode, str]]:
+    tree = ctx.tree
     registered: set[str] = set()
-    for node in nodes_of(tree, ast.Call):
+    for node in ctx.calls_named(("on_event", "on")):
         # socketio.on_event("message", on_message) / sio.on("message", handler=on_message) / sio.on("x", h)
-        if isinstance(node, ast.Call) and last_name(node.func) in ("on_event", "on") and len(node.args) >= 2:
-            if isinstance(node.args[1], ast.Name):
-                registered.add(node.args[1].id)
-        if isinstance(node, ast.Call) and last_name(node.func) == "on" and isinstance(keyword(node, "handler"), ast.Name):
+        name = last_name(node.func)
+        if len(node.args) >= 2 and isinstance(node.args[1], ast.Name):
+            registered.add(node.args[1].id)
+        if name == "on" and isinstance(keyword(node, "handler"), ast.Name):
             registered.add(keyword(node, "handler").id)
     for node in nodes_of(tree, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef):
         if isinstance(node, ast.ClassDef) and any(_NAMESPACE_BASES.search(ast.unparse(b)) for b in node.bases):
