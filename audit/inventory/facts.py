@@ -23,7 +23,7 @@ from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any, Iterator, NamedTuple
 
-from ..rules._syntax import _CHILD_FIELDS, _child_fields, _index_of, child_nodes
+from ..rules._syntax import _CHILD_FIELDS, _child_fields, _index_of, child_nodes, walk
 
 __all__ = ["Call", "ClassFacts", "FileFacts", "FunctionFacts", "Opaque", "Param", "Ref", "gather_file_facts"]
 
@@ -474,7 +474,7 @@ class _Gatherer:
 
     def _calls_in(self, node: ast.AST, scope: str) -> None:
         """Record registration-like calls (``app.register_blueprint(bp)``, ``limiter.limit(..)(bp)``)."""
-        for sub in ast.walk(node):
+        for sub in walk(node):
             if isinstance(sub, ast.Call):
                 record_call(self.facts.calls, sub, scope, statement=sub is node)
 
@@ -677,7 +677,7 @@ class _FunctionAnalysis:
             for branch, tag in ((sub.body, methods if positive else "!" + methods),
                                 (sub.orelse, "!" + methods if positive else methods)):
                 for stmt in branch:
-                    for n in ast.walk(stmt):
+                    for n in walk(stmt):
                         out.setdefault(id(n), tag)
         return out
 
@@ -748,7 +748,7 @@ class _FunctionAnalysis:
             if self._is_credential_read(inner) or _CREDENTIAL_NAME.search(name):
                 self.credential_vars.add(name)
         elif _CREDENTIAL_NAME.search(name) and any(isinstance(s, ast.Name) and s.id in self.credential_vars
-                                                   for s in ast.walk(inner)):
+                                                   for s in walk(inner)):
             self.credential_vars.add(name)
 
     def _field_read(self, node: ast.AST) -> str | None:
@@ -838,7 +838,7 @@ class _FunctionAnalysis:
                         [k.value for k in node.keywords]
             sources = set()
             for arg in data_args:
-                for a in ast.walk(arg):  # Model.model_validate(request.get_json() or {}), Q(**request.args.to_dict())
+                for a in walk(arg):  # Model.model_validate(request.get_json() or {}), Q(**request.args.to_dict())
                     if isinstance(a, ast.Name) and a.id in self.source_vars:
                         sources.add(self.source_vars[a.id])
                     if isinstance(a, (ast.Attribute, ast.Call)):
@@ -968,7 +968,7 @@ class _FunctionAnalysis:
         for sub in nodes:
             if isinstance(sub, ast.If):
                 if checks_values:
-                    names = {n.id for n in ast.walk(sub.test) if isinstance(n, ast.Name)}
+                    names = {n.id for n in walk(sub.test) if isinstance(n, ast.Name)}
                     if names and _is_value_check(sub.test) and self._refuses(sub.body):
                         fn.checked_names = sorted(set(fn.checked_names) | names)
                         checked = {n for n in names if n in self.field_vars}
@@ -1003,7 +1003,7 @@ class _FunctionAnalysis:
     def _refuses(self, body: list[ast.stmt]) -> bool:
         """The branch answers with an error (return ..., 4xx / abort(4xx) / raise)."""
         for stmt in body:
-            for sub in ast.walk(stmt):
+            for sub in walk(stmt):
                 if isinstance(sub, ast.Raise):
                     return True
                 if isinstance(sub, ast.Return) and isinstance(sub.value, ast.Tuple) and len(sub.value.elts) >= 2:
@@ -1054,9 +1054,6 @@ class _FunctionAnalysis:
 
     def _wrapped_names(self) -> set[str]:
         names = set(self.wrapped)
-        for sub in ast.walk(self.node):
-            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and sub is not self.node:
-                pass
         # the outer decorator's parameter (f, fn, view) is what wrappers call
         return names | {"f", "fn", "func", "view", "view_func", "wrapped", "function", "handler", "call_next"}
 
@@ -1191,7 +1188,7 @@ def _tested_name(test: ast.AST) -> str | None:
 def _is_value_check(test: ast.AST) -> bool:
     """A test of a value's type, length, range or format (not mere presence: ``if not x``,
     ``x is None`` and ``x == ""`` only say something was sent)."""
-    for sub in ast.walk(test):
+    for sub in walk(test):
         if isinstance(sub, ast.Call) and _CHECK_CALLS.match(loose_dotted(sub.func).rsplit(".", 1)[-1]):
             return True
         if isinstance(sub, ast.Compare):
@@ -1207,7 +1204,7 @@ def _is_value_check(test: ast.AST) -> bool:
 def _is_dev_switch(test: ast.AST) -> bool:
     """``if app.debug`` / ``if os.getenv("SKIP_AUTH")`` / ``if ENV == "development"``."""
     text_parts = []
-    for sub in ast.walk(test):
+    for sub in walk(test):
         if isinstance(sub, ast.Name):
             text_parts.append(sub.id)
         elif isinstance(sub, ast.Attribute):

@@ -244,6 +244,16 @@ def child_nodes(node: ast.AST) -> list[ast.AST]:
     return out
 
 
+def walk(node: ast.AST) -> list[ast.AST]:
+    """The nodes of ``node`` in ``ast.walk`` order (breadth first), as a list: without the
+    generators' cost, and without the context and operator singletons (see ``child_nodes``),
+    which no test on walked nodes asks about."""
+    found = [node]
+    for sub in found:  # (the list grows while it is read)
+        found += child_nodes(sub)
+    return found
+
+
 def nodes_of(tree: ast.AST, *types: type) -> list[ast.AST]:
     """The nodes of ``tree`` of the given types, in ``nodes(tree)`` order (grouped once per tree)."""
     index = _index(tree)

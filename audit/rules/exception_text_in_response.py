@@ -9,8 +9,8 @@ from typing import Iterable
 
 from ..model import Category, Finding, Severity
 from . import Example, Rule, RuleContext
-from ._syntax import (call_qualname, child_nodes, functions, identifiers, import_aliases, is_handler, last_name,
-                      mentions, nodes_of, own_nodes)
+from ._syntax import (call_qualname, functions, identifiers, import_aliases, is_handler, last_name, mentions,
+                      nodes_of, own_nodes, walk)
 
 TRACEBACK_CALLS = frozenset({"traceback.format_exc", "traceback.format_exception", "traceback.format_tb",
                              "traceback.format_stack", "traceback.format_exception_only", "sys.exc_info"})
@@ -185,12 +185,12 @@ def _builds_response(value: ast.AST) -> bool:
     if isinstance(value, ast.Tuple) and len(value.elts) >= 2 and isinstance(value.elts[1], ast.Constant) and \
             isinstance(value.elts[1].value, int):
         return True
-    return any(isinstance(n, ast.Call) and last_name(n.func) in RESPONSE_CALLS for n in _walk(value))
+    return any(isinstance(n, ast.Call) and last_name(n.func) in RESPONSE_CALLS for n in walk(value))
 
 
 def _leak(expr: ast.AST, exc_names: set[str], leaky_vars: set[str], aliases: dict[str, str]) -> ast.AST | None:
     """The sub-expression of ``expr`` that carries exception text, if any (the first in ``ast.walk`` order)."""
-    for sub in _walk(expr):
+    for sub in walk(expr):
         if isinstance(sub, ast.Call):
             qual = call_qualname(sub, aliases)
             if qual in TRACEBACK_CALLS:
@@ -214,15 +214,6 @@ def _leak(expr: ast.AST, exc_names: set[str], leaky_vars: set[str], aliases: dic
                 if _is_exc(v, exc_names):
                     return v
     return None
-
-
-def _walk(node: ast.AST) -> list[ast.AST]:
-    """The nodes of ``node`` in ``ast.walk`` order (breadth first), without the generators' cost and
-    without the context and operator singletons (``_syntax.child_nodes``), which no test here accepts."""
-    found = [node]
-    for sub in found:  # (the list grows while it is read)
-        found += child_nodes(sub)
-    return found
 
 
 def _is_exc(node: ast.AST, exc_names: set[str]) -> bool:
