@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import re
-from functools import lru_cache
 from typing import Any, Iterator
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -18,12 +17,19 @@ _ROUTE_METHODS = frozenset({"route", "get", "post", "put", "patch", "delete", "a
 
 
 def import_aliases(tree: ast.Module) -> dict[str, str]:
-    """Local name -> dotted name it was imported as (``{"md5": "hashlib.md5", "rq": "requests"}``)."""
-    return _import_aliases_cached(tree)
+    """Local name -> dotted name it was imported as (``{"md5": "hashlib.md5", "rq": "requests"}``).
+    Found once per tree (every rule asks) and kept on it, like the index: ``release`` drops it."""
+    aliases = tree.__dict__.get(_ALIASES)
+    if aliases is None:
+        aliases = _import_aliases(tree)
+        setattr(tree, _ALIASES, aliases)
+    return aliases
 
 
-@lru_cache(maxsize=8)  # every rule asks for the same file's aliases; AST nodes hash by identity
-def _import_aliases_cached(tree: ast.Module) -> dict[str, str]:
+_ALIASES = "_workbench_import_aliases"
+
+
+def _import_aliases(tree: ast.Module) -> dict[str, str]:
     aliases: dict[str, str] = {}
     for node in nodes_of(tree, ast.Import, ast.ImportFrom):
         if isinstance(node, ast.Import):
