@@ -17,6 +17,7 @@ import functools
 import gc
 import hashlib
 import importlib
+import inspect
 import json
 import os
 import pkgutil
@@ -36,7 +37,7 @@ from . import __version__
 from .cache import NullCache, code_hash, default_cache_dir, open_cache
 from .config import Config, ConfigError, load_config
 from .discover import Discovery, discover, looks_like_python2, module_names, read_source
-from .executor import InProcessExecutor, default_jobs, make_executor
+from .executor import CoreSlots, InProcessExecutor, default_jobs, make_executor
 from .inventory import build_inventory, gather_file_facts
 from .inventory.facts import FileFacts
 from .model import FINDING_COLUMNS, ROUTE_COLUMNS, Category, FileSkip, Finding, Route, Severity, make_fingerprint
@@ -422,14 +423,17 @@ def run_map(
         cached_findings = [f for rel in files if keys[rel] in hits for f in hits[keys[rel]]]
         todo_files = [rel for rel in files if keys[rel] not in hits]
         tool_plan[name] = (keys, todo_files, cached_findings)
-        tool_futures[name] = tool_pool.submit(_run_tool, name, src, todo_files, tool_jobs[name])
 
     show = sys.stderr.isatty() if progress is None else progress
-    # While bandit and semgrep scan many files they keep `jobs` processes each busy: our analysis
-    # then gets half the workers (on 2 cores: one, in this process, sparing the workers' start-up
-    # and the pickling of their results; measured 10% faster for the whole map).
+    # While bandit and semgrep scan many files our analysis gets half the jobs (on 2 cores: one,
+    # in this process, sparing the workers' start-up and the pickling of their results; measured
+    # 10% faster for the whole map), and the tools' processes the other half, until our analysis
+    # is done (CoreSlots: no more processes than cores, none sharing a core by turns).
     busy_tools = sum(1 for plan in tool_plan.values() if len(plan[1]) > _IN_PROCESS_MAX)
     own_jobs = max(1, jobs // 2) if busy_tools else jobs
+    slots = CoreSlots(jobs - own_jobs)
+    for name in tool_plan:
+        tool_futures[name] = tool_pool.submit(_run_tool, name, src, tool_plan[name][1], tool_jobs[name], slots)
     executor = make_executor(own_jobs)
     worker_cpu: dict[str, float] = {}
     try:
@@ -523,6 +527,7 @@ def run_map(
         rule_errors = load_errors + rule_errors
         timings["rules_s"] = time.perf_counter() - t
     finally:
+        slots.set_capacity(jobs)  # our analysis is done (or failed): every core to the tools
         executor.shutdown(wait=True, cancel_futures=True)
         for _, kept_tree in _TREES.values():  # (the trees kept in this process by a one-job map)
             release(kept_tree)
@@ -722,7 +727,8 @@ def _tool_cache_version(name: str) -> str:
     return code_hash(paths, f"{name}:{installed}")
 
 
-def _run_tool(name: str, src: Path, files: list[str], jobs: int) -> tuple[dict[str, Any], list[Finding]]:
+def _run_tool(name: str, src: Path, files: list[str], jobs: int,
+              slots: CoreSlots | None = None) -> tuple[dict[str, Any], list[Finding]]:
     """Run one external tool through its adapter; any failure becomes a status, never an exception."""
     started = time.perf_counter()
     try:
@@ -736,7 +742,10 @@ def _run_tool(name: str, src: Path, files: list[str], jobs: int) -> tuple[dict[s
         if not files:
             return {"status": "ok", "version": version, "detail": "nothing to run (no files, or all cached)",
                     "findings": 0, "time_s": 0.0}, []
-        raw = adapter.run(src, files=files, jobs=jobs)
+        # (``slots`` is optional in an adapter's interface: one without it runs unscheduled)
+        takes_slots = slots is not None and "slots" in inspect.signature(adapter.run).parameters
+        raw = adapter.run(src, files=files, jobs=jobs, slots=slots) if takes_slots else \
+            adapter.run(src, files=files, jobs=jobs)
         findings = adapter.parse(raw, src)
         info = {"status": "ok", "version": version, "findings": len(findings),
                 "time_s": round(time.perf_counter() - started, 3), "jobs": jobs}

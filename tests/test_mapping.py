@@ -345,3 +345,27 @@ def test_inventory_alone_without_rules_and_its_own_cache_entries(tmp_path):
                             progress=False, formats="none")
     assert {(f.rule_id, f.file, f.line) for f in again.finding_list} == {
         (f.rule_id, f.file, f.line) for f in full.finding_list}
+
+
+def test_tools_that_take_slots_get_the_maps_cores(src, tmp_path, rules, monkeypatch):
+    from audit.executor import CoreSlots
+
+    seen = {}
+    module = types.ModuleType("audit.adapters.bandit")
+    module.available = lambda: True
+    module.version = lambda: "9.9"
+
+    def scheduled_run(src_, files=None, jobs=1, timeout=600, slots=None):
+        seen["slots"] = slots
+        with slots.hold():  # (as the real adapters do around each process)
+            seen["held"] = True
+        return {}
+
+    module.run = scheduled_run
+    module.parse = lambda raw, src_: []
+    monkeypatch.setitem(sys.modules, "audit.adapters.bandit", module)
+    fake_tool(monkeypatch, "semgrep")  # an adapter without the parameter still runs, unscheduled
+    result = run(src, tmp_path, bandit=True, semgrep=True, jobs=2)
+    assert isinstance(seen["slots"], CoreSlots) and seen["held"]
+    assert result.summary["tools"]["bandit"]["status"] == "ok"
+    assert result.summary["tools"]["semgrep"]["status"] == "ok"

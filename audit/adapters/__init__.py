@@ -3,7 +3,9 @@ and parse that JSON into :class:`~audit.model.Finding` objects on the contract's
 
 Each tool module exposes ``available()``, ``version()``, ``run(src, files=None, jobs=1,
 timeout=600) -> dict`` (the raw JSON; raises :class:`ToolError`) and ``parse(raw, src) ->
-list[Finding]``. ``parse`` is pure: the tests feed it recorded JSON.
+list[Finding]``. ``parse`` is pure: the tests feed it recorded JSON. ``run`` may also take
+``slots`` (an :class:`audit.executor.CoreSlots`): the map then hands out its cores, and the
+adapter runs each of its processes while it holds one.
 """
 
 from __future__ import annotations

@@ -13,10 +13,14 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..model import Category, Finding, Severity
 from ..rules._secret_names import is_secret_name
 from . import SourceLines, ToolError, find_executable, RelativePaths, run_for_json, tool_version
+
+if TYPE_CHECKING:
+    from ..executor import CoreSlots
 
 __all__ = ["BANDIT_CATEGORIES", "available", "parse", "run", "version"]
 
@@ -75,11 +79,13 @@ def version() -> str | None:
     return match.group(0) if match else line
 
 
-def run(src: Path, files: list[str] | None = None, jobs: int = 1, timeout: float = 600) -> dict:
+def run(src: Path, files: list[str] | None = None, jobs: int = 1, timeout: float = 600,
+        slots: "CoreSlots | None" = None) -> dict:
     """bandit's JSON report for ``files`` (paths relative to src) or the whole of ``src``.
 
     Several bandit processes run side by side when ``jobs`` > 1 (bandit itself is single-threaded);
-    their reports are merged. Raises ToolError when bandit is missing or fails.
+    their reports are merged. With ``slots`` (the map's, shared with semgrep and its own
+    analysis) each process waits for a free core. Raises ToolError when bandit is missing or fails.
     """
     exe = find_executable("bandit")
     if exe is None:
@@ -104,12 +110,18 @@ def run(src: Path, files: list[str] | None = None, jobs: int = 1, timeout: float
         cmd = [exe, "-f", "json", "-q", "-x", excludes]
         cmd += ["-r", *chunk] if files is None else chunk
         # Exit status 1 means "issues found"; anything else is a failure.
-        report, status = run_for_json("bandit", cmd, src, {**os.environ, "PYTHONWARNINGS": "ignore"}, timeout)
+        env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+        if slots is None:
+            report, status = run_for_json("bandit", cmd, src, env, timeout)
+        else:
+            with slots.hold():
+                report, status = run_for_json("bandit", cmd, src, env, timeout)
         if status not in (0, 1):
             raise ToolError(f"bandit failed (exit {status})")
         return report
 
-    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(targets)))) as pool:
+    threads = len(targets) if slots is not None else max(1, min(jobs, len(targets)))  # (slots decide who runs)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
         reports = list(pool.map(one, targets))
     merged: dict = {"results": [], "errors": [], "metrics": {}}
     for report in reports:

@@ -11,9 +11,13 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..model import Category, Finding, Severity
 from . import SourceLines, ToolError, ToolTimedOut, find_executable, RelativePaths, run_for_json, tool_version
+
+if TYPE_CHECKING:
+    from ..executor import CoreSlots
 
 __all__ = ["RULES_DIR", "available", "parse", "run", "version"]
 
@@ -86,8 +90,9 @@ def _environment(scratch: str) -> dict[str, str]:
 
 
 def run(src: Path, files: list[str] | None = None, jobs: int = 1, timeout: float = 600,
-        config: Path | None = None) -> dict:
+        config: Path | None = None, slots: "CoreSlots | None" = None) -> dict:
     """semgrep's JSON report of our rules over ``files`` (relative to src) or the whole of ``src``.
+    With ``slots`` (the map's), each run waits for ``jobs`` cores.
 
     Raises ToolError when semgrep is missing, times out or writes no JSON report.
     """
@@ -118,7 +123,12 @@ def run(src: Path, files: list[str] | None = None, jobs: int = 1, timeout: float
             report: dict = {}
             for engine in list(engines):
                 try:
-                    report = _scan([exe, *args[:1], *_ENGINE_FLAGS[engine], *args[1:]], src, env, timeout)
+                    cmd = [exe, *args[:1], *_ENGINE_FLAGS[engine], *args[1:]]
+                    if slots is None:
+                        report = _scan(cmd, src, env, timeout)
+                    else:
+                        with slots.hold(jobs):
+                            report = _scan(cmd, src, env, timeout)
                     break
                 except ToolTimedOut:
                     raise  # (the other front end would take as long)
