@@ -1099,7 +1099,6 @@ class _FunctionAnalysis:
         return self._body_rejects([n for n in rest if isinstance(n, (ast.Return, ast.Raise, ast.Expr))])
 
 
-# names that say what a call does (compiled once: they run on every call of the tree)
 class _CallKind(NamedTuple):
     """What a call's name alone says (see :func:`_call_kind`)."""
 
@@ -1166,6 +1165,7 @@ def _call_kind(loose: str, qual: str, name: str | None) -> _CallKind:
     return found
 
 
+# names that say what a call does (compiled once; with _call_kind's cache, tested once per name)
 _VALIDATOR_NAME = re.compile(r"validat|schema", re.I)
 _VERIFIER_NAME = re.compile(r"(verify|validate|check|decode)_?\w*(token|jwt|key|signature|credential|auth)", re.I)
 _REFUSAL_NAME = re.compile(r"unauthori[sz]ed|forbidden", re.I)
