@@ -18,7 +18,7 @@ import ast
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import chain
 from typing import ClassVar, Iterable, Iterator
 
@@ -85,21 +85,15 @@ class RuleContext:
     routes: list[Route] = field(default_factory=list)  # routes whose handler is defined in this file
     project: ProjectFacts = field(default_factory=ProjectFacts)
 
-    @property
+    @cached_property
     def lines(self) -> list[str]:
         """The file's lines (split once: every finding's snippet reads them)."""
-        lines = self.__dict__.get("_lines")
-        if lines is None:
-            lines = self.__dict__["_lines"] = self.source.splitlines()
-        return lines
+        return self.source.splitlines()
 
-    @property
+    @cached_property
     def lowered(self) -> str:
         """The file's text in lower case (made once: several rules' cheap word tests read it)."""
-        text = self.__dict__.get("_lowered")
-        if text is None:
-            text = self.__dict__["_lowered"] = self.source.lower()
-        return text
+        return self.source.lower()
 
     def calls_named(self, names: Iterable[str]) -> list[ast.Call]:
         """The file's calls whose called name (``_syntax.last_name(call.func)``) is one of ``names``,
@@ -118,21 +112,15 @@ class RuleContext:
             return [calls[i] for i in groups[0]]
         return [calls[i] for i in sorted(chain.from_iterable(groups))]
 
-    @property
+    @cached_property
     def in_test_file(self) -> bool:
         """Whether the file is a test (``_syntax.is_test_file``: most rules ask, the path is tested once)."""
-        found = self.__dict__.get("_in_test_file")
-        if found is None:
-            found = self.__dict__["_in_test_file"] = is_test_file(self.file)
-        return found
+        return is_test_file(self.file)
 
-    @property
+    @cached_property
     def in_script_file(self) -> bool:
         """Whether the file is a script (``_syntax.is_script_file``, tested once)."""
-        found = self.__dict__.get("_in_script_file")
-        if found is None:
-            found = self.__dict__["_in_script_file"] = is_script_file(self.file)
-        return found
+        return is_script_file(self.file)
 
     def snippet(self, line: int) -> str:
         lines = self.lines
